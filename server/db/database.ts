@@ -1,0 +1,157 @@
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config.ts';
+import { migrate } from './migrate.ts';
+import { PGliteDialect, Serializer } from './pglite-dialect.ts';
+import type { DB } from './schema.ts';
+
+/** Runs one SQL text (a bound statement, or a multi-statement script without values) as the owner. */
+export type ExecuteSql = (text: string, values?: unknown[]) => Promise<{ rows: any[] }>;
+
+/** One owner transaction's raw access: bound statements and multi-statement scripts (migrations). */
+export interface RawTransaction {
+  query(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+  exec(script: string): Promise<void>;
+}
+
+/**
+ * The database, whichever engine holds it. `db` works as the `cloop_app` role, which owns
+ * nothing and cannot bypass row-level security; only migrations and the job queue work as owner.
+ */
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Kysely<DB>;
+  /** Owner access for the job queue (serialized with `db` on PGlite). */
+  readonly executeSql: ExecuteSql;
+  /** Runs `fn` in one owner transaction (commit on success, rollback on throw). */
+  rawTransaction<T>(fn: (tx: RawTransaction) => Promise<T>): Promise<T>;
+  /** Throws when the database is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The role every application query runs as. */
+export const appRole = 'cloop_app';
+
+// int8 counts as JS numbers on both engines (ids and counters stay far below 2^53).
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/** Opens the configured database (a pg pool, or PGlite in `dir` or in memory) and applies pending migrations. */
+export async function openDatabase(database: Config['database']): Promise<Database> {
+  const opened = database.kind === 'postgres' ? openPostgres(database.url, database.poolMax) : await openPGlite(database.dir);
+  try {
+    await migrate(opened);
+    await opened.afterMigrate();
+  } catch (err) {
+    await opened.close().catch(() => {});
+    throw err;
+  }
+  return opened;
+}
+
+type Opened = Database & { afterMigrate(): Promise<void> };
+
+function openPostgres(url: string, poolMax: number): Opened {
+  const poolOptions = { connectionString: url, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 };
+  // Application connections start as cloop_app; the server refuses them if the role is missing.
+  const pool = new pg.Pool({ ...poolOptions, max: poolMax, application_name: 'cloop', options: `-c role=${appRole}` });
+  const ownerPool = new pg.Pool({ ...poolOptions, max: 3, application_name: 'cloop-owner' });
+  // A broken idle connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  ownerPool.on('error', () => {});
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'postgres',
+    db,
+    executeSql: (text, values) => ownerPool.query(text, values as unknown[]),
+    rawTransaction: async (fn) => {
+      const client = await ownerPool.connect();
+      try {
+        await client.query('begin');
+        const result = await fn({
+          query: (text, values) => client.query(text, values as unknown[]),
+          exec: async (script) => {
+            await client.query(script);
+          },
+        });
+        await client.query('commit');
+        return result;
+      } catch (err) {
+        await client.query('rollback').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    afterMigrate: async () => {},
+    close: async () => {
+      await db.destroy();
+      await ownerPool.end();
+    },
+  };
+}
+
+async function openPGlite(dir: string | null): Promise<Opened> {
+  const pglite = await PGlite.create({
+    ...(dir ? { dataDir: dir } : {}),
+    extensions: { vector },
+    parsers: { 20: (v: string) => Number(v) },
+  });
+  const serializer = new Serializer();
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite, serializer) });
+  // PGlite has one session: it stays cloop_app, and owner work switches role for its turn only.
+  let sessionRole: string | null = null;
+  const asOwner = async <T>(fn: () => Promise<T>): Promise<T> =>
+    serializer.run(async () => {
+      if (sessionRole) await pglite.query('reset role');
+      try {
+        return await fn();
+      } finally {
+        if (sessionRole) await pglite.query(`set role ${sessionRole}`);
+      }
+    });
+  return {
+    kind: 'pglite',
+    db,
+    executeSql: (text, values) =>
+      asOwner(async () => {
+        try {
+          if (values?.length) return await pglite.query(text, values as unknown[]);
+          // Without values the text may be a multi-statement script (the job queue's locked blocks).
+          const results = await pglite.exec(text);
+          return { rows: results.flatMap((r) => r.rows ?? []) };
+        } catch (err) {
+          // One session: never leave it inside an aborted transaction.
+          await pglite.query('rollback').catch(() => {});
+          throw err;
+        }
+      }),
+    rawTransaction: (fn) =>
+      asOwner(() =>
+        pglite.transaction((tx) =>
+          fn({
+            query: (text, values) => tx.query(text, values as unknown[]),
+            exec: async (script) => {
+              await tx.exec(script);
+            },
+          }),
+        ),
+      ),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    afterMigrate: async () => {
+      await serializer.run(() => pglite.query(`set role ${appRole}`));
+      sessionRole = appRole;
+    },
+    close: async () => {
+      await db.destroy();
+      await serializer.run(() => pglite.close());
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Timestamps: read as Date, written as Date or ISO string. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T = Record<string, unknown>> = ColumnType<T, T | string | undefined, T | string>;
+
+export interface TenantsTable {
+  id: Generated<string>;
+  name: string;
+  tier: ColumnType<'free' | 'pro' | 'business', 'free' | 'pro' | 'business' | undefined>;
+  status: ColumnType<'active' | 'terminated' | 'demo', 'active' | 'terminated' | 'demo' | undefined>;
+  daily_budget_usd: string | null;
+  terminated_at: Date | null;
+  expires_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string | null;
+  email_verified: ColumnType<boolean, boolean | undefined>;
+  name: string | null;
+  created_at: Timestamp;
+  last_sign_in_at: Date | null;
+}
+
+export interface IdentitiesTable {
+  id: Generated<string>;
+  user_id: string;
+  provider: string;
+  subject: string;
+  email: string | null;
+  email_verified: ColumnType<boolean, boolean | undefined>;
+  created_at: Timestamp;
+}
+
+export type Role = 'owner' | 'admin' | 'member';
+
+export interface MembershipsTable {
+  tenant_id: string;
+  user_id: string;
+  role: Role;
+  created_at: Timestamp;
+}
+
+export interface SitesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  domains: ColumnType<string[], string[] | undefined>;
+  embed_key: string;
+  settings: Json;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  tenant_id: string | null;
+  occurred_at: Timestamp;
+  actor_type: 'user' | 'system' | 'visitor' | 'anonymous';
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  request_id: string | null;
+  metadata: Json;
+}
+
+/** Every table Kysely may touch, by name. */
+export interface DB {
+  tenants: TenantsTable;
+  users: UsersTable;
+  identities: IdentitiesTable;
+  memberships: MembershipsTable;
+  sites: SitesTable;
+  audit_events: AuditEventsTable;
+}

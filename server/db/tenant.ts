@@ -1,0 +1,38 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { appError } from '../errors.ts';
+import type { DB } from './schema.ts';
+
+/** A transaction bound to one tenant: RLS shows it that tenant's rows only. */
+export type TenantTx = Transaction<DB>;
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True when `value` is a UUID (ids from URLs are checked before they reach SQL). */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && uuidPattern.test(value);
+}
+
+/**
+ * The one door to tenant data: runs `fn` in a transaction as the `cloop_app` role with the
+ * tenant bound, so row-level security hides every other tenant's rows even from raw SQL.
+ */
+export async function withTenant<T>(db: Kysely<DB>, tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
+  if (!isUuid(tenantId)) throw appError('not_found');
+  return db.transaction().execute(async (tx) => {
+    await sql`set local role cloop_app`.execute(tx);
+    await sql`select set_config('app.tenant_id', ${tenantId}, true)`.execute(tx);
+    return fn(tx);
+  });
+}
+
+/**
+ * Runs `fn` as `cloop_system`: the reviewed cross-tenant work (resolving an embed key, sign-in,
+ * retention). Only `system.ts` modules may call this.
+ */
+export async function withSystem<T>(db: Kysely<DB>, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    await sql`set local role cloop_system`.execute(tx);
+    await sql`select set_config('app.tenant_id', '', true)`.execute(tx);
+    return fn(tx);
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * The one error type. Every failure a client can see has a code from this closed table,
+ * and the table alone decides the HTTP status.
+ */
+export const errorStatus = {
+  bad_request: 400,
+  invalid_json: 400,
+  validation_failed: 400,
+  unauthorized: 401,
+  invalid_token: 401,
+  forbidden: 403,
+  not_found: 404,
+  route_not_found: 404,
+  object_not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  service_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+const defaultMessages: Record<ErrorCode, string> = {
+  bad_request: 'The request is not valid.',
+  invalid_json: 'The request body is not valid JSON.',
+  validation_failed: 'Some fields are not valid.',
+  unauthorized: 'Sign in to continue.',
+  invalid_token: 'The access token is missing, expired or not valid.',
+  forbidden: 'You are not allowed to do this.',
+  not_found: 'Not found.',
+  route_not_found: 'There is no such endpoint.',
+  object_not_found: 'The file was not found.',
+  method_not_allowed: 'This endpoint does not accept that method.',
+  conflict: 'The request conflicts with the current state.',
+  payload_too_large: 'The request body is too large.',
+  unsupported_media_type: 'The request body has an unsupported content type.',
+  rate_limited: 'Too many requests. Try again later.',
+  internal: 'Something went wrong on our side.',
+  service_unavailable: 'The service is temporarily unavailable. Try again shortly.',
+};
+
+/** An error a client may see: a stable code, a safe message, optional structured details. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+  /** Extra response headers (e.g. `Retry-After`, `Allow`). */
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown, headers: Record<string, string> = {}) {
+    super(message ?? defaultMessages[code]);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = errorStatus[code];
+    this.details = details;
+    this.headers = headers;
+  }
+}
+
+/** Creates an AppError: `throw appError('site_not_found')`. */
+export function appError(code: ErrorCode, message?: string, details?: unknown, headers?: Record<string, string>): AppError {
+  return new AppError(code, message, details, headers);
+}
+
+/** True for errors that mean a backing service (database, state store, object store) is unreachable. */
+export function isOutage(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { code?: unknown; message?: unknown; name?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return true;
+  // PostgreSQL: connection exceptions (08), operator intervention (57P01-57P03), insufficient resources (53).
+  if (/^(08|53|57P0)/.test(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (/Connection terminated|connection timeout|Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|timeout exceeded when trying to connect/i.test(message)) return true;
+  return e.name === 'OutageError';
+}

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { HitResult, StateStore } from './state-store.ts';
+
+/** Options for the Redis store. */
+export interface RedisStateStoreOptions {
+  /** Prepended to every key (default `cloop:`), so several apps can share one Redis. */
+  keyPrefix?: string;
+  /** Receives connection errors; they are otherwise swallowed so an outage never crashes the process. */
+  onError?: (err: Error) => void;
+  /** A command that gets no reply within this many milliseconds rejects (default 2000). */
+  commandTimeoutMs?: number;
+}
+
+// One round trip per check. Server time, so every API process shares one clock.
+// An entry counts while its time > now - window, matching the in-memory store.
+const HIT_LUA = `
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local count = redis.call('ZCARD', key)
+if count < limit then
+  redis.call('ZADD', key, now, now .. '-' .. ARGV[3])
+  redis.call('PEXPIRE', key, window)
+  return {1, limit - count - 1, 0}
+end
+local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+if oldest[2] == nil then return {0, 0, window} end
+return {0, 0, tonumber(oldest[2]) + window - now}
+`;
+
+// The TTL is set only when INCRBY created the key (it has none yet), so hits never extend it.
+const INCR_LUA = `
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return value
+`;
+
+/** The client with the two scripts registered by `defineCommand`. */
+type ScriptedRedis = Redis & {
+  cloopHit(key: string, limit: number, windowMs: number, member: string): Promise<[number, number, number]>;
+  cloopIncr(key: string, by: number, ttlMs: number): Promise<number>;
+};
+
+/** How long requests made during start-up wait for the first connection before failing. */
+const BOOT_WAIT_MS = 1000;
+
+/** Clamps a TTL to a whole number of milliseconds, at least 1, as `PX`/`PEXPIRE` require. */
+function ttl(ms: number): number {
+  return Math.max(1, Math.ceil(ms));
+}
+
+/** Creates the Redis-backed state store; it fails fast while Redis is down and reconnects by itself. */
+export function createRedisStateStore(url: string, opts: RedisStateStoreOptions = {}): StateStore {
+  const prefix = opts.keyPrefix ?? 'cloop:';
+  const redis = new Redis(url, {
+    // Fail fast: while disconnected, commands reject at once instead of queueing.
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+    // A connection that goes silent (no RST) would otherwise hold a request forever.
+    commandTimeout: opts.commandTimeoutMs ?? 2000,
+    connectTimeout: 2000,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  }) as ScriptedRedis;
+  redis.on('error', (err: Error) => opts.onError?.(err));
+  redis.defineCommand('cloopHit', { numberOfKeys: 1, lua: HIT_LUA });
+  redis.defineCommand('cloopIncr', { numberOfKeys: 1, lua: INCR_LUA });
+
+  // Requests that arrive while the first connection is still being made (boot) wait for it, briefly;
+  // after that, every command fails fast whenever the client is not connected.
+  let booting: Promise<void> | undefined = new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      booting = undefined;
+      resolve();
+    };
+    const timer = setTimeout(done, BOOT_WAIT_MS);
+    timer.unref();
+    redis.once('ready', done);
+  });
+  async function booted(): Promise<void> {
+    if (booting) await booting;
+  }
+
+  // Members of one window must be unique even when two hits share a millisecond.
+  const instance = randomBytes(6).toString('hex');
+  let sequence = 0;
+
+  return {
+    kind: 'redis',
+
+    async hit(key, limit, windowMs): Promise<HitResult> {
+      const member = `${instance}-${sequence++}`;
+      await booted();
+      const [allowed, remaining, retryAfterMs] = await redis.cloopHit(prefix + key, limit, ttl(windowMs), member);
+      return { allowed: allowed === 1, remaining, retryAfterMs };
+    },
+
+    async set(key, value, ttlMs) {
+      await booted();
+      await redis.set(prefix + key, value, 'PX', ttl(ttlMs));
+    },
+
+    async get(key) {
+      await booted();
+      return redis.get(prefix + key);
+    },
+
+    async take(key) {
+      await booted();
+      return redis.getdel(prefix + key);
+    },
+
+    async del(key) {
+      await booted();
+      await redis.del(prefix + key);
+    },
+
+    async incr(key, by, ttlMs) {
+      await booted();
+      return redis.cloopIncr(prefix + key, by, ttl(ttlMs));
+    },
+
+    async ping() {
+      await booted();
+      await redis.ping();
+    },
+
+    async close() {
+      // QUIT rejects while disconnected; then just stop the reconnect loop.
+      if (redis.status === 'ready') {
+        try {
+          await redis.quit();
+          return;
+        } catch {
+          // fall through
+        }
+      }
+      redis.disconnect();
+    },
+  };
+}
