@@ -45,7 +45,7 @@ type ScriptedRedis = Redis & {
   cloopIncr(key: string, by: number, ttlMs: number): Promise<number>;
 };
 
-/** How long requests made during start-up wait for the first connection before failing. */
+/** Longest that requests made during start-up wait for the first connection attempt. */
 const BOOT_WAIT_MS = 1000;
 
 /** Clamps a TTL to a whole number of milliseconds, at least 1, as `PX`/`PEXPIRE` require. */
@@ -70,18 +70,18 @@ export function createRedisStateStore(url: string, opts: RedisStateStoreOptions 
   redis.defineCommand('cloopHit', { numberOfKeys: 1, lua: HIT_LUA });
   redis.defineCommand('cloopIncr', { numberOfKeys: 1, lua: INCR_LUA });
 
-  // Requests that arrive while the first connection is still being made (boot) wait for it, briefly;
+  // Requests made while the first connection attempt is in flight wait for its outcome, briefly;
   // after that, every command fails fast whenever the client is not connected.
   let booting: Promise<void> | undefined = new Promise<void>((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
-      redis.off('ready', done);
+      redis.off('ready', done).off('close', done);
       booting = undefined;
       resolve();
     };
     const timer = setTimeout(done, BOOT_WAIT_MS);
     timer.unref();
-    redis.once('ready', done);
+    redis.once('ready', done).once('close', done);
   });
   async function booted(): Promise<void> {
     if (booting) await booting;

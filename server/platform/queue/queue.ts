@@ -1,0 +1,95 @@
+import { CompiledQuery, sql, type Transaction } from 'kysely';
+import { PgBoss, type Job } from 'pg-boss';
+import type { Database } from '../../db/database.ts';
+import { appRole } from '../../db/database.ts';
+import type { DB } from '../../db/schema.ts';
+
+/** How a queue retries and expires its jobs. */
+export interface QueueDefinition {
+  retryLimit?: number;
+  retryDelaySeconds?: number;
+  retryBackoff?: boolean;
+  /** How long one attempt may run before it counts as failed and is retried (worker crash). */
+  expireInSeconds?: number;
+}
+
+/** Handles one job; throwing marks the attempt failed (and retried while the limit allows). */
+export type JobHandler<T> = (data: T, job: { id: string; retryCount: number }) => Promise<void>;
+
+/**
+ * Durable jobs in PostgreSQL (pg-boss) on both engines. A job sent with `tx` is part of that
+ * transaction: it runs after commit, never after rollback.
+ */
+export interface JobQueue {
+  /** Creates the queue if missing (idempotent). */
+  define(name: string, def?: QueueDefinition): Promise<void>;
+  /** Enqueues a job, inside `tx` when given; returns its id (null when a singleton already exists). */
+  send(name: string, data: object, opts?: { tx?: Transaction<DB>; singletonKey?: string; startAfterSeconds?: number }): Promise<string | null>;
+  /** Starts handling jobs of `name` in this process. */
+  work<T>(name: string, handler: JobHandler<T>, opts?: { concurrency?: number }): Promise<void>;
+  /** Stops fetching; with `graceful`, waits for running jobs to finish. */
+  stop(opts?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
+}
+
+/** Starts pg-boss on the database (creating its schema on first use). */
+export async function createJobQueue(database: Database, opts: { pollingIntervalSeconds?: number } = {}): Promise<JobQueue> {
+  const boss = new PgBoss({
+    db: { executeSql: database.executeSql },
+    backend: database.kind === 'pglite' ? 'pglite' : 'postgres',
+    schema: 'pgboss',
+    schedule: false,
+    supervise: true,
+    monitorVacuum: false,
+    reindex: false,
+  });
+  // Errors of the maintenance loop (e.g. a database outage) are retried by pg-boss itself.
+  boss.on('error', () => {});
+  await boss.start();
+  const polling = opts.pollingIntervalSeconds ?? 1;
+
+  return {
+    async define(name, def = {}) {
+      const existing = await boss.getQueue(name);
+      if (existing) return;
+      await boss.createQueue(name, {
+        retryLimit: def.retryLimit ?? 3,
+        retryDelay: def.retryDelaySeconds ?? 5,
+        retryBackoff: def.retryBackoff ?? true,
+        expireInSeconds: def.expireInSeconds ?? 15 * 60,
+      }).catch(async (err) => {
+        // Another process created it at the same moment.
+        if (!(await boss.getQueue(name))) throw err;
+      });
+    },
+
+    async send(name, data, o = {}) {
+      const options = {
+        ...(o.singletonKey ? { singletonKey: o.singletonKey } : {}),
+        ...(o.startAfterSeconds ? { startAfter: o.startAfterSeconds } : {}),
+      };
+      const tx = o.tx;
+      if (!tx) return boss.send(name, data, options);
+      // Inside a tenant transaction: write the job as the owner for this one statement, then
+      // return to the application role (the tenant binding is untouched).
+      await sql`set local role none`.execute(tx);
+      try {
+        return await boss.send(name, data, {
+          ...options,
+          db: { executeSql: async (text, values) => ({ rows: [...(await tx.executeQuery(CompiledQuery.raw(text, values ?? []))).rows] }) },
+        });
+      } finally {
+        await sql.raw(`set local role ${appRole}`).execute(tx);
+      }
+    },
+
+    async work<T>(name: string, handler: JobHandler<T>, w: { concurrency?: number } = {}) {
+      await boss.work<T>(name, { pollingIntervalSeconds: polling, batchSize: 1, localConcurrency: w.concurrency ?? 1 }, async (jobs: Job<T>[]) => {
+        for (const job of jobs) await handler(job.data, { id: job.id, retryCount: job.retryCount ?? 0 });
+      });
+    },
+
+    async stop(s = {}) {
+      await boss.stop({ graceful: s.graceful ?? true, timeout: s.timeoutMs ?? 10_000, close: false });
+    },
+  };
+}
