@@ -1,11 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { RateTier } from './config.ts';
 import type { Deps } from './deps.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { redactUrl } from './http/logger.ts';
 import { rateLimitHook, requireRateTier } from './http/rate-limit.ts';
 import { applyHeaders, securityHeaders } from './http/security-headers.ts';
 import { healthRoutes } from './health/health.routes.ts';
+
+/** One registered route: method, URL pattern and rate-limit tier. */
+export interface RouteSummary {
+  method: string;
+  url: string;
+  tier: RateTier;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route the app registered, for tests that sweep them all. */
+    routeTable: RouteSummary[];
+  }
+}
 
 /** The parts of Deps the HTTP app needs. */
 export type AppDeps = Pick<Deps, 'config' | 'logger' | 'database' | 'state' | 'storage' | 'queue'>;
@@ -37,7 +52,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
     done();
   });
-  app.addHook('onRoute', requireRateTier);
+  // Every route is recorded with its tier (the cross-tenant sweep enumerates this table).
+  const routeTable: RouteSummary[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', function recordRoute(route) {
+    requireRateTier(route);
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url ?? route.path, tier: route.config!.rateTier! });
+  });
   app.addHook('preValidation', rateLimitHook(deps.state, config.rateLimits));
   app.addHook('onResponse', function accessLog(request, reply, done) {
     request.log.info(
