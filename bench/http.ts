@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { spawnServer, stopServer, type Server } from './child.ts';
+
+// `npm run bench:http`: Cloop's full hook chain on GET /healthz against a bare Fastify hello-world and a
+// "standard stack" (helmet + pino to a file), each server in its own process, measured in interleaved
+// rounds. Prints one JSON line on stdout; progress goes to stderr.
+// Knobs: BENCH_ROUNDS, BENCH_ROUND_S, BENCH_CLOOP_STATE=redis (production config with REDIS_URL),
+// BENCH_CLOOP_CPU_PROF=<dir> (writes a .cpuprofile of the Cloop child on exit).
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const roundSeconds = Number(process.env.BENCH_ROUND_S ?? 5);
+const warmupSeconds = 1;
+const idleMs = 2_000;
+const connections = 50;
+const pipelining = 1;
+const cloopState = process.env.BENCH_CLOOP_STATE === 'redis' ? 'redis' : 'memory';
+const cpuProfDir = process.env.BENCH_CLOOP_CPU_PROF;
+
+const log = (message: string) => process.stderr.write(`[bench:http] ${message}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** One GET without keep-alive (probes must not hold sockets open during the load). */
+function get(url: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: 2_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`))).on('error', reject);
+  });
+}
+
+/** Resident memory of one process, from /proc (the pid is the node server itself, not a wrapper). */
+function rssMb(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) / 1024;
+}
+
+function fileMb(file: string): number {
+  try {
+    return statSync(file).size / (1024 * 1024);
+  } catch {
+    return 0;
+  }
+}
+
+interface Sample {
+  rps: number;
+  p99: number;
+  requests: number;
+}
+
+/** Runs one autocannon pass; any socket error, timeout or (for Cloop) non-2xx answer fails the benchmark. */
+async function load(server: Server, seconds: number): Promise<Sample> {
+  const result = await autocannon({ url: server.url, connections, pipelining, duration: seconds });
+  const problems = [
+    result.errors && `${result.errors} errors`,
+    result.timeouts && `${result.timeouts} timeouts`,
+    result.non2xx && `${result.non2xx} non-2xx (${JSON.stringify(result.statusCodeStats)})`,
+  ].filter(Boolean);
+  if (problems.length) throw new Error(`${server.name}: ${problems.join(', ')}`);
+  if (result['2xx'] === 0) throw new Error(`${server.name}: no responses`);
+  return { rps: result.requests.average, p99: result.latency.p99, requests: result['2xx'] };
+}
+
+/** Checks that a response really went through the stack being measured. */
+function expectHeaders(name: string, headers: http.IncomingHttpHeaders, required: string[]): void {
+  const missing = required.filter((h) => headers[h] === undefined);
+  if (missing.length) throw new Error(`${name}: response lacks ${missing.join(', ')}`);
+}
+
+const servers: Server[] = [];
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'cloop-bench-'));
+
+// Ctrl-C: no child or temp dir is left behind.
+process.once('SIGINT', () => {
+  for (const s of servers) s.child.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+  process.exit(130);
+});
+
+async function main(): Promise<Record<string, unknown>> {
+  const startedAt = performance.now();
+  const cloopLog = path.join(tmp, 'cloop.log');
+  const stdLog = path.join(tmp, 'std.log');
+  const spawn = (name: string, file: string, env: Record<string, string>, urlPath: string, nodeArgs: string[] = []) => {
+    const server = spawnServer({ name, file: path.join(repoRoot, 'bench', 'servers', file), cwd: repoRoot, env, urlPath, nodeArgs });
+    servers.push(server);
+    return server;
+  };
+
+  try {
+    // Every child runs with NODE_ENV=production and no inherited NODE_OPTIONS or CLOOP_ settings.
+    const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.homedir(), NODE_ENV: 'production' };
+    const cloopEnv: Record<string, string> = {
+      ...baseEnv,
+      // Production requires REDIS_URL; with the in-process store the config runs as development,
+      // which changes nothing else (config.env only gates those start-up checks).
+      ...(cloopState === 'redis' ? { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } : { BENCH_CONFIG_NODE_ENV: 'development' }),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      PUBLIC_URL: 'https://cloop.example',
+      CLOOP_DATA_DIR: path.join(tmp, 'data'),
+      CLOOP_ALLOW_EMBEDDED_DB: 'true',
+      CLOOP_SECRET: randomBytes(32).toString('base64url'),
+      RATE_LIMIT_PUBLIC: '1000000000/60',
+      LOG_LEVEL: 'info',
+      LOG_FILE: cloopLog,
+    };
+
+    // 1. Cold start on an empty data dir, then idle memory — alone on the machine.
+    const spawnedAt = performance.now();
+    const cloop = spawn('cloop', 'cloop.ts', cloopEnv, '/healthz', cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []);
+    const port = await cloop.port;
+    for (;;) {
+      const ready = await get(`http://127.0.0.1:${port}/readyz`).catch(() => null);
+      if (ready?.status === 200) break;
+      if (performance.now() - spawnedAt > 60_000) throw new Error(`cloop: /readyz not 200 within 60 s (last: ${ready?.status ?? 'no answer'})`);
+      await sleep(50);
+    }
+    const readySeconds = (performance.now() - spawnedAt) / 1000;
+    log(`cloop ready in ${readySeconds.toFixed(2)} s`);
+    await sleep(idleMs);
+    const idleRss = rssMb(cloop.child.pid as number);
+
+    const health = await get(cloop.url);
+    if (health.status !== 200) throw new Error(`cloop: GET /healthz answered ${health.status}`);
+    expectHeaders('cloop', health.headers, ['strict-transport-security', 'content-security-policy', 'x-request-id', 'ratelimit-limit']);
+
+    // 2. The baselines.
+    const bare = spawn('bare', 'bare.ts', baseEnv, '/');
+    const standard = spawn('standard', 'standard.ts', { ...baseEnv, BENCH_LOG_FILE: stdLog }, '/');
+    await Promise.all([bare.port, standard.port]);
+    for (const s of [bare, standard]) {
+      const res = await get(s.url);
+      if (res.status !== 200 || res.body !== '{"hello":"world"}') throw new Error(`${s.name}: unexpected answer ${res.status} ${res.body}`);
+    }
+    expectHeaders('standard', (await get(standard.url)).headers, ['strict-transport-security', 'content-security-policy']);
+
+    // 3. Warm-up, then interleaved rounds; the starting server rotates so none always runs first.
+    const order = [cloop, bare, standard];
+    for (const s of order) await load(s, warmupSeconds);
+    const samples = new Map<Server, Sample[]>(order.map((s) => [s, []]));
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < order.length; i++) {
+        const s = order[(r + i) % order.length] as Server;
+        const sample = await load(s, roundSeconds);
+        samples.get(s)?.push(sample);
+        log(`round ${r + 1}/${rounds} ${s.name}: ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms`);
+      }
+    }
+    const loadedRss = rssMb(cloop.child.pid as number);
+
+    await Promise.all(servers.map(stopServer));
+    servers.length = 0;
+
+    const rps = (s: Server) => median((samples.get(s) ?? []).map((x) => x.rps));
+    const p99 = (s: Server) => median((samples.get(s) ?? []).map((x) => x.p99));
+    const [cloopRps, bareRps, standardRps] = [rps(cloop), rps(bare), rps(standard)];
+    return {
+      bench: 'http',
+      cloop_rps: Math.round(cloopRps),
+      bare_rps: Math.round(bareRps),
+      standard_rps: Math.round(standardRps),
+      ratio: round3(cloopRps / bareRps),
+      standard_ratio: round3(standardRps / bareRps),
+      cloop_vs_standard: round3(cloopRps / standardRps),
+      cloop_p99_ms: p99(cloop),
+      bare_p99_ms: p99(bare),
+      standard_p99_ms: p99(standard),
+      ready_s: round3(readySeconds),
+      idle_rss_mb: round1(idleRss),
+      loaded_rss_mb: round1(loadedRss),
+      cloop_rps_rounds: (samples.get(cloop) ?? []).map((x) => Math.round(x.rps)),
+      bare_rps_rounds: (samples.get(bare) ?? []).map((x) => Math.round(x.rps)),
+      standard_rps_rounds: (samples.get(standard) ?? []).map((x) => Math.round(x.rps)),
+      cloop_state: cloopState,
+      cloop_config_env: cloopState === 'redis' ? 'production' : 'development',
+      cloop_log_mb: round1(fileMb(cloopLog)),
+      standard_log_mb: round1(fileMb(stdLog)),
+      rounds,
+      round_s: roundSeconds,
+      connections,
+      pipelining,
+      duration_s: round1((performance.now() - startedAt) / 1000),
+      node: process.version,
+      cpus: os.availableParallelism(),
+    };
+  } finally {
+    await Promise.all(servers.map(stopServer));
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+try {
+  const result = await main();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+} catch (err) {
+  log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+}
