@@ -59,8 +59,11 @@ function openPostgres(url: string, poolMax: number): Opened {
   const pool = new pg.Pool({ ...poolOptions, max: poolMax, application_name: 'cloop', options: `-c role=${appRole}` });
   const ownerPool = new pg.Pool({ ...poolOptions, max: 3, application_name: 'cloop-owner' });
   // A broken idle connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
-  ownerPool.on('error', () => {});
+  // (A checked-out client that loses its connection fails its query; the event itself is not fatal.)
+  for (const p of [pool, ownerPool]) {
+    p.on('error', () => {});
+    p.on('connect', (client) => client.on('error', () => {}));
+  }
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     kind: 'postgres',
