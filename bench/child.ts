@@ -42,14 +42,16 @@ export function spawnServer(opts: { name: string; file: string; cwd: string; env
   return server;
 }
 
-/** Asks the child to stop (SIGTERM and closing its stdin), then kills it if it lingers. */
-export async function stopServer(server: Server, graceMs = 15_000): Promise<void> {
+/** Asks the child to stop (SIGTERM and closing its stdin), then kills it if it lingers; returns how it ended. */
+export async function stopServer(server: Server, graceMs = 15_000): Promise<string> {
   const { child } = server;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
+  if (child.exitCode !== null || child.signalCode !== null) return `already exited (${child.exitCode ?? child.signalCode})`;
+  const started = performance.now();
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   child.stdin?.end();
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
+  const [code, signal] = await exited;
   clearTimeout(timer);
+  return `exited ${signal ?? code} after ${Math.round(performance.now() - started)} ms`;
 }

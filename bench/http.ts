@@ -167,7 +167,7 @@ async function main(): Promise<Record<string, unknown>> {
     }
     const loadedRss = rssMb(cloop.child.pid as number);
 
-    await Promise.all(servers.map(stopServer));
+    for (const s of servers) log(`${s.name} ${await stopServer(s)}`);
     servers.length = 0;
 
     const rps = (s: Server) => median((samples.get(s) ?? []).map((x) => x.rps));
