@@ -53,6 +53,19 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FILE: z.string().min(1).optional(),
   CLOOP_WORKERS: bool.optional(),
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  GOOGLE_ISSUER: z.url().default('https://accounts.google.com'),
+  MICROSOFT_CLIENT_ID: z.string().min(1).optional(),
+  MICROSOFT_CLIENT_SECRET: z.string().min(1).optional(),
+  MICROSOFT_ISSUER: z.url().default('https://login.microsoftonline.com/common/v2.0'),
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  GITHUB_URL: z.url().default('https://github.com'),
+  GITHUB_API_URL: z.url().default('https://api.github.com'),
+  CLOOP_ENABLE_SIGNIN_LINKS: bool.optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(900).default(600),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(30),
 });
 
 /** The validated, frozen settings every part of Cloop receives. Only this module reads `process.env`. */
@@ -77,6 +90,22 @@ export interface Config {
   log: { level: string; file?: string };
   /** Whether this process runs the job workers (embedded default: yes). */
   runWorkers: boolean;
+  /** Enabled sign-in providers (each by its client id and secret). */
+  oauth: {
+    google?: OidcProviderConfig;
+    microsoft?: OidcProviderConfig;
+    github?: { clientId: string; clientSecret: string; webUrl: string; apiUrl: string };
+  };
+  /** Single-use sign-in links (no OAuth app): on outside production unless turned off. */
+  signinLinks: boolean;
+  tokens: { accessTtlSeconds: number; refreshTtlDays: number };
+}
+
+/** An OpenID Connect provider found by discovery at `issuer`. */
+export interface OidcProviderConfig {
+  clientId: string;
+  clientSecret: string;
+  issuer: string;
 }
 
 /** Thrown when the environment is invalid; `problems` lists every one of them. */
@@ -101,6 +130,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
   if (e.S3_BUCKET === undefined && (e.S3_ENDPOINT || e.S3_ACCESS_KEY_ID)) problems.push('S3_BUCKET: required when any S3_ setting is given');
   if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) problems.push('S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY: give both or neither');
+  for (const p of ['GOOGLE', 'MICROSOFT', 'GITHUB'] as const) {
+    if (Boolean(e[`${p}_CLIENT_ID`]) !== Boolean(e[`${p}_CLIENT_SECRET`])) problems.push(`${p}_CLIENT_ID / ${p}_CLIENT_SECRET: give both or neither`);
+  }
   if (production) {
     if (!e.CLOOP_SECRET) problems.push('CLOOP_SECRET: required in production (at least 32 random characters)');
     if (!e.REDIS_URL) problems.push('REDIS_URL: required in production (the in-process state store cannot be shared between processes)');
@@ -142,6 +174,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     log: { level: e.LOG_LEVEL, ...(e.LOG_FILE ? { file: e.LOG_FILE } : {}) },
     runWorkers: e.CLOOP_WORKERS ?? !e.DATABASE_URL,
+    oauth: {
+      ...(e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET
+        ? { google: { clientId: e.GOOGLE_CLIENT_ID, clientSecret: e.GOOGLE_CLIENT_SECRET, issuer: e.GOOGLE_ISSUER } }
+        : {}),
+      ...(e.MICROSOFT_CLIENT_ID && e.MICROSOFT_CLIENT_SECRET
+        ? { microsoft: { clientId: e.MICROSOFT_CLIENT_ID, clientSecret: e.MICROSOFT_CLIENT_SECRET, issuer: e.MICROSOFT_ISSUER } }
+        : {}),
+      ...(e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET
+        ? { github: { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET, webUrl: e.GITHUB_URL, apiUrl: e.GITHUB_API_URL } }
+        : {}),
+    },
+    signinLinks: e.CLOOP_ENABLE_SIGNIN_LINKS ?? !production,
+    tokens: { accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS, refreshTtlDays: e.REFRESH_TOKEN_TTL_DAYS },
   };
   return deepFreeze(config);
 }
