@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
@@ -52,6 +53,15 @@ function rssMb(pid: number): number {
   return Number(match[1]) / 1024;
 }
 
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** CPU time (user + system, all threads) a process has used so far, from /proc/<pid>/stat. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+}
+
 function fileMb(file: string): number {
   try {
     return statSync(file).size / (1024 * 1024);
@@ -64,11 +74,16 @@ interface Sample {
   rps: number;
   p99: number;
   requests: number;
+  /** Server CPU per answered request: steadier than req/s when other work shares the machine. */
+  cpuUsPerRequest: number;
 }
 
 /** Runs one autocannon pass; any socket error, timeout or (for Cloop) non-2xx answer fails the benchmark. */
 async function load(server: Server, seconds: number): Promise<Sample> {
+  const pid = server.child.pid as number;
+  const cpuBefore = cpuMs(pid);
   const result = await autocannon({ url: server.url, connections, pipelining, duration: seconds });
+  const cpuUsed = cpuMs(pid) - cpuBefore;
   const problems = [
     result.errors && `${result.errors} errors`,
     result.timeouts && `${result.timeouts} timeouts`,
@@ -76,7 +91,7 @@ async function load(server: Server, seconds: number): Promise<Sample> {
   ].filter(Boolean);
   if (problems.length) throw new Error(`${server.name}: ${problems.join(', ')}`);
   if (result['2xx'] === 0) throw new Error(`${server.name}: no responses`);
-  return { rps: result.requests.average, p99: result.latency.p99, requests: result['2xx'] };
+  return { rps: result.requests.average, p99: result.latency.p99, requests: result['2xx'], cpuUsPerRequest: (cpuUsed * 1000) / result['2xx'] };
 }
 
 /** Checks that a response really went through the stack being measured. */
@@ -162,7 +177,7 @@ async function main(): Promise<Record<string, unknown>> {
         const s = order[(r + i) % order.length] as Server;
         const sample = await load(s, roundSeconds);
         samples.get(s)?.push(sample);
-        log(`round ${r + 1}/${rounds} ${s.name}: ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms`);
+        log(`round ${r + 1}/${rounds} ${s.name}: ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms, ${sample.cpuUsPerRequest.toFixed(1)} µs CPU/req`);
       }
     }
     const loadedRss = rssMb(cloop.child.pid as number);
@@ -172,6 +187,7 @@ async function main(): Promise<Record<string, unknown>> {
 
     const rps = (s: Server) => median((samples.get(s) ?? []).map((x) => x.rps));
     const p99 = (s: Server) => median((samples.get(s) ?? []).map((x) => x.p99));
+    const cpu = (s: Server) => round1(median((samples.get(s) ?? []).map((x) => x.cpuUsPerRequest)));
     const [cloopRps, bareRps, standardRps] = [rps(cloop), rps(bare), rps(standard)];
     return {
       bench: 'http',
@@ -184,6 +200,9 @@ async function main(): Promise<Record<string, unknown>> {
       cloop_p99_ms: p99(cloop),
       bare_p99_ms: p99(bare),
       standard_p99_ms: p99(standard),
+      cloop_cpu_us_per_req: cpu(cloop),
+      bare_cpu_us_per_req: cpu(bare),
+      standard_cpu_us_per_req: cpu(standard),
       ready_s: round3(readySeconds),
       idle_rss_mb: round1(idleRss),
       loaded_rss_mb: round1(loadedRss),

@@ -26,7 +26,7 @@ describe('config', () => {
   it('selects real services by configuration', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://u@db/cloop', REDIS_URL: 'redis://cache:6379', S3_BUCKET: 'files', S3_ENDPOINT: 'http://s3:9000' });
     expect(c.database).toMatchObject({ kind: 'postgres', url: 'postgres://u@db/cloop' });
-    expect(c.state).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
+    expect(c.state).toEqual({ kind: 'redis', url: 'redis://cache:6379', keyPrefix: 'cloop:' });
     expect(c.storage).toMatchObject({ kind: 's3', bucket: 'files', endpoint: 'http://s3:9000' });
     expect(c.runWorkers).toBe(false);
   });

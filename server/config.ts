@@ -33,6 +33,7 @@ const envSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   CLOOP_ALLOW_EMBEDDED_DB: bool.default(false),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://…').optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'letters, digits and : . - _ only').default('cloop:'),
   S3_ENDPOINT: z.url().optional(),
   S3_BUCKET: z.string().min(3).optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
@@ -76,7 +77,7 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   database: { kind: 'pglite'; dir: string | null } | { kind: 'postgres'; url: string; poolMax: number };
-  state: { kind: 'memory' } | { kind: 'redis'; url: string };
+  state: { kind: 'memory' } | { kind: 'redis'; url: string; keyPrefix: string };
   storage:
     | { kind: 'fs'; dir: string }
     | { kind: 's3'; endpoint?: string; bucket: string; region: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
@@ -151,7 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX }
       : { kind: 'pglite', dir: path.join(dataDir, 'pglite') },
-    state: e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL } : { kind: 'memory' },
+    state: e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : { kind: 'memory' },
     storage: e.S3_BUCKET
       ? {
           kind: 's3',

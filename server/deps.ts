@@ -36,7 +36,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const state =
     overrides.state ??
     (config.state.kind === 'redis'
-      ? createRedisStateStore(config.state.url, { onError: (err) => logger.warn({ err: err.message }, 'state store connection error') })
+      ? createRedisStateStore(config.state.url, { keyPrefix: config.state.keyPrefix, onError: (err) => logger.warn({ err: err.message }, 'state store connection error') })
       : createMemoryStateStore());
   const storage = overrides.storage ?? (config.storage.kind === 's3' ? createS3ObjectStore(config.storage) : createFsObjectStore(config.storage.dir));
   const database = overrides.database ?? (await openDatabase(config.database));

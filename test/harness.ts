@@ -50,7 +50,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     CLOOP_DATA_DIR: path.join(os.tmpdir(), `cloop-test-${randomUUID()}`),
     CLOOP_SECRET: 'test-secret-test-secret-test-secret-0123456789',
     LOG_LEVEL: 'info',
-    ...(testRedisUrl ? { REDIS_URL: testRedisUrl } : {}),
+    // Each test app has its own Redis key space, as each has its own tenant.
+    ...(testRedisUrl ? { REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: `test-${randomUUID()}:` } : {}),
     ...overrides,
   };
 }
