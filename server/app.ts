@@ -6,6 +6,7 @@ import { installErrorHandling } from './http/error-handler.ts';
 import { redactUrl } from './http/logger.ts';
 import { rateLimitHook, requireRateTier } from './http/rate-limit.ts';
 import { applyHeaders, securityHeaders } from './http/security-headers.ts';
+import { apiRoutes } from './api.ts';
 import { healthRoutes } from './health/health.routes.ts';
 
 /** One registered route: method, URL pattern and rate-limit tier. */
@@ -23,7 +24,7 @@ declare module 'fastify' {
 }
 
 /** The parts of Deps the HTTP app needs. */
-export type AppDeps = Pick<Deps, 'config' | 'logger' | 'database' | 'state' | 'storage' | 'queue'>;
+export type AppDeps = Pick<Deps, 'config' | 'logger' | 'database' | 'state' | 'storage' | 'queue' | 'keys' | 'audit' | 'providers'>;
 
 /**
  * Builds the Fastify app (without listening): hooks every route shares, then the features.
@@ -70,5 +71,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
 
   await app.register(healthRoutes, deps);
+  await app.register(apiRoutes, { prefix: '/api', deps });
   return app;
 }

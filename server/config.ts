@@ -53,6 +53,7 @@ const envSchema = z.object({
   SECURITY_TXT_EXPIRES: z.iso.datetime({ offset: true }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FILE: z.string().min(1).optional(),
+  AUDIT_LOG_FILE: z.string().min(1).optional(),
   CLOOP_WORKERS: bool.optional(),
   GOOGLE_CLIENT_ID: z.string().min(1).optional(),
   GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
@@ -89,6 +90,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   securityTxt: { contact: string; expires: string };
   log: { level: string; file?: string };
+  /** Where the audit stream's JSON lines go (besides the audit_events table). */
+  auditLogFile: string;
   /** Whether this process runs the job workers (embedded default: yes). */
   runWorkers: boolean;
   /** Enabled sign-in providers (each by its client id and secret). */
@@ -174,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       expires: e.SECURITY_TXT_EXPIRES ?? new Date(Date.now() + 180 * 86_400_000).toISOString(),
     },
     log: { level: e.LOG_LEVEL, ...(e.LOG_FILE ? { file: e.LOG_FILE } : {}) },
+    auditLogFile: path.resolve(e.AUDIT_LOG_FILE ?? path.join(dataDir, 'audit.log')),
     runWorkers: e.CLOOP_WORKERS ?? !e.DATABASE_URL,
     oauth: {
       ...(e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET

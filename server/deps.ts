@@ -1,4 +1,7 @@
 import type { DestinationStream, Logger } from 'pino';
+import { createAudit, type Audit } from './audit/audit.ts';
+import { createKeyRing, type KeyRing } from './auth/keys.ts';
+import { createSignInProviders, type ProviderId, type SignInProvider } from './auth/providers/provider.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { createLogger } from './http/logger.ts';
@@ -18,6 +21,12 @@ export interface Deps {
   state: StateStore;
   storage: ObjectStore;
   queue: JobQueue;
+  /** Signing keys for access tokens. */
+  keys: KeyRing;
+  /** The audit recorder (table + dedicated JSON stream). */
+  audit: Audit;
+  /** The enabled sign-in providers. */
+  providers: Map<ProviderId, SignInProvider>;
   /** Closes every adapter (queue first, database last). */
   close(): Promise<void>;
 }
@@ -28,6 +37,7 @@ export interface DepsOverrides {
   state?: StateStore;
   storage?: ObjectStore;
   logStream?: DestinationStream;
+  auditStream?: DestinationStream;
 }
 
 /** Builds the adapters the config names; anything in `overrides` is used as given. */
@@ -47,6 +57,11 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     if (!overrides.database) await database.close().catch(() => {});
     throw err;
   }
+  const auditLogger = createLogger({
+    level: 'info',
+    name: 'cloop-audit',
+    ...(overrides.auditStream ? { stream: overrides.auditStream } : { file: config.auditLogFile }),
+  });
   return {
     config,
     logger,
@@ -54,11 +69,16 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     state,
     storage,
     queue,
+    keys: createKeyRing(database.db, config.secret),
+    audit: createAudit(auditLogger),
+    // http:// issuers are accepted on loopback only, and never in production.
+    providers: createSignInProviders(config.oauth, { allowInsecureHttp: config.env !== 'production' }),
     async close() {
       await queue.stop({ graceful: true, timeoutMs: config.shutdownTimeoutMs });
       await Promise.allSettled([state.close(), storage.close()]);
       if (!overrides.database) await database.close();
       logger.flush();
+      auditLogger.flush();
     },
   };
 }

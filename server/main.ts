@@ -1,4 +1,6 @@
 import { buildApp } from './app.ts';
+import { firstOwnerSigninLink } from './auth/auth.service.ts';
+import { startControlSocket } from './cli/control-socket.ts';
 import { startWorkers } from './jobs.ts';
 import { boot, onShutdown } from './runtime.ts';
 
@@ -7,7 +9,10 @@ const { config, deps, release } = await boot();
 const app = await buildApp(deps);
 if (config.runWorkers) await startWorkers(deps);
 
+const closeControl = await startControlSocket(deps, config.dataDir);
+
 onShutdown(deps, async () => {
+  await closeControl();
   await app.close(); // in-flight requests finish; new ones get 503
   await deps.close();
   release();
@@ -25,3 +30,7 @@ try {
 }
 const backends = `database=${config.database.kind} state=${config.state.kind} storage=${config.storage.kind}`;
 deps.logger.info({ url: config.publicUrl }, `Cloop is running at ${config.publicUrl} (${backends})`);
+if (deps.providers.size === 0 && config.signinLinks) {
+  // No OAuth app configured: a way in for trying Cloop (never in production unless enabled).
+  console.log(`Sign-in link: ${await firstOwnerSigninLink(deps)}`);
+}

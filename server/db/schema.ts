@@ -68,6 +68,58 @@ export interface AuditEventsTable {
   metadata: Json;
 }
 
+
+export interface SessionsTable {
+  id: Generated<string>;
+  user_id: string;
+  active_tenant_id: string | null;
+  created_at: Timestamp;
+  last_used_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  id: Generated<string>;
+  session_id: string;
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Date | null;
+}
+
+export interface SigninLinksTable {
+  token_hash: string;
+  user_id: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Date | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  algorithm: string;
+  public_jwk: Json;
+  private_jwk_sealed: string;
+  created_at: Timestamp;
+  retired_at: Date | null;
+}
+
+export interface InvitationsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  email: string;
+  role: Role;
+  token_hash: string;
+  created_by: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  accepted_at: Date | null;
+  accepted_by: string | null;
+  revoked_at: Date | null;
+}
+
 /** Every table Kysely may touch, by name. */
 export interface DB {
   tenants: TenantsTable;
@@ -76,4 +128,9 @@ export interface DB {
   memberships: MembershipsTable;
   sites: SitesTable;
   audit_events: AuditEventsTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  signin_links: SigninLinksTable;
+  signing_keys: SigningKeysTable;
+  invitations: InvitationsTable;
 }

@@ -18,11 +18,31 @@ export function isUuid(value: unknown): value is string {
  */
 export async function withTenant<T>(db: Kysely<DB>, tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
   if (!isUuid(tenantId)) throw appError('not_found');
-  return db.transaction().execute(async (tx) => {
+  return runThenCommitHooks(db, async (tx) => {
     await sql`set local role cloop_app`.execute(tx);
     await sql`select set_config('app.tenant_id', ${tenantId}, true)`.execute(tx);
     return fn(tx);
   });
+}
+
+const commitHooks = new WeakMap<Transaction<DB>, (() => void)[]>();
+
+/** Runs `hook` once the transaction has committed (never after a rollback), e.g. to write the audit stream. */
+export function afterCommit(tx: Transaction<DB>, hook: () => void): void {
+  const hooks = commitHooks.get(tx);
+  if (!hooks) throw new Error('afterCommit needs a transaction opened by withTenant or withSystem');
+  hooks.push(hook);
+}
+
+async function runThenCommitHooks<T>(db: Kysely<DB>, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
+  let hooks: (() => void)[] = [];
+  const result = await db.transaction().execute(async (tx) => {
+    hooks = [];
+    commitHooks.set(tx, hooks);
+    return fn(tx);
+  });
+  for (const hook of hooks) hook();
+  return result;
 }
 
 /**
@@ -30,7 +50,7 @@ export async function withTenant<T>(db: Kysely<DB>, tenantId: string, fn: (tx: T
  * retention). Only `system.ts` modules may call this.
  */
 export async function withSystem<T>(db: Kysely<DB>, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
-  return db.transaction().execute(async (tx) => {
+  return runThenCommitHooks(db, async (tx) => {
     await sql`set local role cloop_system`.execute(tx);
     await sql`select set_config('app.tenant_id', '', true)`.execute(tx);
     return fn(tx);

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { appError, type AppError, type ErrorCode } from '../../errors.ts';
+import { appError, type AppError } from '../../errors.ts';
 
 /** Why a sign-in failed: a short machine string a client may see in `details.reason`. */
 export type SignInFailureReason =
@@ -25,8 +25,7 @@ const messages: Record<SignInFailureReason, string> = {
 
 /** The one error every provider throws: `sign_in_failed` with a safe message and `{ reason }`; `cause` stays server-side. */
 export function signInFailed(reason: SignInFailureReason, cause?: unknown): AppError {
-  // 'sign_in_failed' (400) is being added to errors.ts; the cast keeps this compiling until then.
-  const err = appError('sign_in_failed' as ErrorCode, messages[reason], { reason });
+  const err = appError('sign_in_failed', messages[reason], { reason });
   if (cause !== undefined) err.cause = cause;
   return err;
 }

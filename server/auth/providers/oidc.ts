@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import type { OidcProviderConfig } from '../../config.ts';
 import { allowsInsecureHttp, sameState, signInFailed, type SignInFailureReason } from './failure.ts';
-import type { PendingSignIn, ProviderIdentity, SignInProvider, SignInProviderOptions } from './provider.ts';
+import type { HttpFetch, PendingSignIn, ProviderIdentity, SignInProvider, SignInProviderOptions } from './provider.ts';
 
 /** The OpenID Connect providers (found by discovery). */
 export type OidcProviderId = 'google' | 'microsoft';
@@ -22,7 +22,7 @@ export function createOidcProvider(id: OidcProviderId, cfg: OidcProviderConfig, 
         timeout: timeoutSeconds,
         // Non-repudiation checks verify the ID token's signature against the provider's JWKS.
         execute: [client.enableNonRepudiationChecks, ...(insecure ? [client.allowInsecureRequests] : [])],
-        ...(opts.fetch ? { [client.customFetch]: opts.fetch } : {}),
+        ...(opts.fetch ? { [client.customFetch]: withFetch(opts.fetch) } : {}),
       })
       .catch((err: unknown) => {
         discovered = null;
@@ -92,7 +92,7 @@ export function createOidcProvider(id: OidcProviderId, cfg: OidcProviderConfig, 
  * template (`https://login.microsoftonline.com/{tenantid}/v2.0`), the template with the token's
  * own `tid`; null when the token has no usable `tid`.
  */
-export function expectedIssuer(discoveredIssuer: string, claims: { tid?: unknown }): string | null {
+export function expectedIssuer(discoveredIssuer: string, claims: { readonly [claim: string]: unknown }): string | null {
   if (!discoveredIssuer.includes('{tenantid}')) return discoveredIssuer;
   if (typeof claims.tid !== 'string' || !guid.test(claims.tid)) return null;
   return discoveredIssuer.replace('{tenantid}', claims.tid);
@@ -116,6 +116,11 @@ function emailVerified(provider: OidcProviderId, claims: client.IDToken): boolea
   // typed in, so it proves nothing unless Microsoft says the domain owner was verified
   // (`xms_edov`, an optional claim the app registration must request). Otherwise: not verified.
   return provider === 'microsoft' && claims.xms_edov === true;
+}
+
+// openid-client's request options are fetch's, typed more narrowly.
+function withFetch(doFetch: HttpFetch): client.CustomFetch {
+  return (url, options) => doFetch(url, options as RequestInit);
 }
 
 function discoveryReason(err: unknown): SignInFailureReason {

@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify';
+import { authRoutes } from './auth/auth.routes.ts';
+import { authenticateHook } from './auth/authenticate.ts';
+import type { Deps } from './deps.ts';
+
+/** What the dashboard API needs. */
+export type ApiDeps = Pick<Deps, 'config' | 'database' | 'state' | 'storage' | 'queue' | 'keys' | 'audit' | 'providers'>;
+
+/**
+ * The dashboard API under `/api`: its own encapsulated context, where every route is
+ * authenticated (Bearer access token) unless it declares `auth: 'none'`.
+ */
+export async function apiRoutes(app: FastifyInstance, { deps }: { deps: ApiDeps }): Promise<void> {
+  app.decorateRequest('signedIn', null);
+  app.addHook('preHandler', authenticateHook(deps.database.db, deps.keys, deps.config.publicUrl));
+  // Nothing the API returns may be cached by a browser or a proxy.
+  app.addHook('onSend', async function noStore(_request, reply) {
+    reply.header('cache-control', 'no-store');
+  });
+  await app.register(authRoutes, deps);
+}
