@@ -2,6 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { authRoutes } from './auth/auth.routes.ts';
 import { authenticateHook } from './auth/authenticate.ts';
 import type { Deps } from './deps.ts';
+import { sitesRoutes } from './sites/sites.routes.ts';
+import { tenantsRoutes } from './tenants/tenants.routes.ts';
+import { membersRoutes } from './members/members.routes.ts';
+import { auditRoutes } from './audit/audit.routes.ts';
 
 /** What the dashboard API needs. */
 export type ApiDeps = Pick<Deps, 'config' | 'database' | 'state' | 'storage' | 'queue' | 'keys' | 'audit' | 'providers'>;
@@ -18,4 +22,8 @@ export async function apiRoutes(app: FastifyInstance, { deps }: { deps: ApiDeps 
     reply.header('cache-control', 'no-store');
   });
   await app.register(authRoutes, deps);
+  await app.register(sitesRoutes, deps);
+  await app.register(tenantsRoutes, deps);
+  await app.register(membersRoutes, deps);
+  await app.register(auditRoutes, deps);
 }
