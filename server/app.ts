@@ -14,6 +14,8 @@ export interface RouteSummary {
   method: string;
   url: string;
   tier: RateTier;
+  /** Who may call it: members of a tenant, any signed-in user, or anyone. */
+  auth: 'tenant' | 'user' | 'none';
 }
 
 declare module 'fastify' {
@@ -58,7 +60,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', function recordRoute(route) {
     requireRateTier(route);
-    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url ?? route.path, tier: route.config!.rateTier! });
+    const url = route.url ?? route.path;
+    const auth = route.config?.auth ?? (url.startsWith('/api/') ? 'tenant' : 'none');
+    for (const method of [route.method].flat()) routeTable.push({ method, url, tier: route.config!.rateTier!, auth });
   });
   app.addHook('preValidation', rateLimitHook(deps.state, config.rateLimits));
   app.addHook('onResponse', function accessLog(request, reply, done) {
