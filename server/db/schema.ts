@@ -51,6 +51,9 @@ export interface SitesTable {
   domains: ColumnType<string[], string[] | undefined>;
   embed_key: string;
   settings: Json;
+  embedding_model: ColumnType<string, string | undefined>;
+  embedding_dim: ColumnType<number, number | undefined>;
+  chunk_count: ColumnType<number, number | undefined>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -120,6 +123,69 @@ export interface InvitationsTable {
   revoked_at: Date | null;
 }
 
+export type SourceKind = 'website' | 'page' | 'file';
+export type SourceStatus = 'queued' | 'crawling' | 'processing' | 'ready' | 'failed' | 'cancelled';
+
+export interface SourcesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  site_id: string;
+  kind: SourceKind;
+  url: string | null;
+  include_patterns: ColumnType<string[], string[] | undefined>;
+  exclude_patterns: ColumnType<string[], string[] | undefined>;
+  max_pages: ColumnType<number, number | undefined>;
+  max_depth: ColumnType<number, number | undefined>;
+  file_key: string | null;
+  file_name: string | null;
+  file_size: number | null;
+  file_kind: string | null;
+  status: ColumnType<SourceStatus, SourceStatus | undefined>;
+  progress: Json;
+  error: string | null;
+  generation: ColumnType<number, number | undefined>;
+  last_sync_at: Date | null;
+  next_sync_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface DocumentsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  site_id: string;
+  source_id: string;
+  url: string;
+  title: ColumnType<string, string | undefined>;
+  language: string | null;
+  content_hash: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  status: ColumnType<'indexed' | 'skipped' | 'failed', 'indexed' | 'skipped' | 'failed' | undefined>;
+  reason: string | null;
+  chunk_count: ColumnType<number, number | undefined>;
+  generation: ColumnType<number, number | undefined>;
+  fetched_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ChunksTable {
+  id: Generated<number>;
+  tenant_id: string;
+  site_id: string;
+  document_id: string;
+  ordinal: number;
+  text: string;
+  heading_path: ColumnType<string[], string[] | undefined>;
+  url: string;
+  title: ColumnType<string, string | undefined>;
+  page: number | null;
+  ts_config: ColumnType<string, string | undefined>;
+  tsv: string;
+  embedding: string | null;
+}
+
 /** Every table Kysely may touch, by name. */
 export interface DB {
   tenants: TenantsTable;
@@ -133,4 +199,7 @@ export interface DB {
   signin_links: SigninLinksTable;
   signing_keys: SigningKeysTable;
   invitations: InvitationsTable;
+  sources: SourcesTable;
+  documents: DocumentsTable;
+  chunks: ChunksTable;
 }

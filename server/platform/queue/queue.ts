@@ -13,6 +13,21 @@ export interface QueueDefinition {
   expireInSeconds?: number;
 }
 
+/** How a job is sent: inside a transaction, as a singleton, later, or in a group (e.g. its tenant). */
+export interface SendOptions {
+  tx?: Transaction<DB>;
+  singletonKey?: string;
+  startAfterSeconds?: number;
+  /** Jobs of one group (a tenant) share the group's concurrency cap, across every worker process. */
+  group?: { id: string; tier?: string };
+}
+
+/** How a worker takes jobs: in parallel, and at most `groupConcurrency` at once per group. */
+export interface WorkOptions {
+  concurrency?: number;
+  groupConcurrency?: { default: number; tiers?: Record<string, number> };
+}
+
 /** Handles one job; throwing marks the attempt failed (and retried while the limit allows). */
 export type JobHandler<T> = (data: T, job: { id: string; retryCount: number }) => Promise<void>;
 
@@ -24,9 +39,9 @@ export interface JobQueue {
   /** Creates the queue if missing (idempotent). */
   define(name: string, def?: QueueDefinition): Promise<void>;
   /** Enqueues a job, inside `tx` when given; returns its id (null when a singleton already exists). */
-  send(name: string, data: object, opts?: { tx?: Transaction<DB>; singletonKey?: string; startAfterSeconds?: number }): Promise<string | null>;
+  send(name: string, data: object, opts?: SendOptions): Promise<string | null>;
   /** Starts handling jobs of `name` in this process. */
-  work<T>(name: string, handler: JobHandler<T>, opts?: { concurrency?: number }): Promise<void>;
+  work<T>(name: string, handler: JobHandler<T>, opts?: WorkOptions): Promise<void>;
   /** Stops fetching; with `graceful`, waits for running jobs to finish. */
   stop(opts?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 }
@@ -66,6 +81,7 @@ export async function createJobQueue(database: Database, opts: { pollingInterval
       const options = {
         ...(o.singletonKey ? { singletonKey: o.singletonKey } : {}),
         ...(o.startAfterSeconds ? { startAfter: o.startAfterSeconds } : {}),
+        ...(o.group ? { group: o.group } : {}),
       };
       const tx = o.tx;
       if (!tx) return boss.send(name, data, options);
@@ -82,8 +98,14 @@ export async function createJobQueue(database: Database, opts: { pollingInterval
       }
     },
 
-    async work<T>(name: string, handler: JobHandler<T>, w: { concurrency?: number } = {}) {
-      await boss.work<T>(name, { pollingIntervalSeconds: polling, batchSize: 1, localConcurrency: w.concurrency ?? 1 }, async (jobs: Job<T>[]) => {
+    async work<T>(name: string, handler: JobHandler<T>, w: WorkOptions = {}) {
+      const options = {
+        pollingIntervalSeconds: polling,
+        batchSize: 1,
+        localConcurrency: w.concurrency ?? 1,
+        ...(w.groupConcurrency ? { groupConcurrency: w.groupConcurrency } : {}),
+      };
+      await boss.work<T>(name, options, async (jobs: Job<T>[]) => {
         for (const job of jobs) await handler(job.data, { id: job.id, retryCount: job.retryCount ?? 0 });
       });
     },
