@@ -126,7 +126,7 @@ async function main(): Promise<Record<string, unknown>> {
     const cloopEnv: Record<string, string> = {
       ...baseEnv,
       // Production requires REDIS_URL; with the in-process store the config runs as development,
-      // which changes nothing else (config.env only gates those start-up checks).
+      // which changes nothing on the /healthz path (config.env gates start-up checks and sign-in/site rules).
       ...(cloopState === 'redis' ? { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } : { BENCH_CONFIG_NODE_ENV: 'development' }),
       HOST: '127.0.0.1',
       PORT: '0',
