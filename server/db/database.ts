@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -100,6 +101,7 @@ function openPostgres(url: string, poolMax: number): Opened {
 }
 
 async function openPGlite(dir: string | null): Promise<Opened> {
+  if (dir) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pglite = await PGlite.create({
     ...(dir ? { dataDir: dir } : {}),
     extensions: { vector },
