@@ -35,14 +35,23 @@ async function createUserWithTenant(
   return { userId, tenantId, created: true };
 }
 
+/** Every membership was removed (or its tenant terminated): the user gets a fresh workspace of their own. */
+async function ownWorkspace(tx: Transaction<DB>, userId: string, name: string | null, email: string | null): Promise<string> {
+  const { id } = await tx.insertInto('tenants').values({ name: workspaceName(name, email) }).returning('id').executeTakeFirstOrThrow();
+  await tx.insertInto('memberships').values({ tenant_id: id, user_id: userId, role: 'owner' }).execute();
+  return id;
+}
+
 /** The tenant a user lands in: their oldest membership (Owner first). */
 async function defaultTenant(tx: Transaction<DB>, userId: string): Promise<string | null> {
   const row = await tx
-    .selectFrom('memberships')
-    .select('tenant_id')
-    .where('user_id', '=', userId)
-    .orderBy(sql`role = 'owner'`, 'desc')
-    .orderBy('created_at')
+    .selectFrom('memberships as m')
+    .innerJoin('tenants as t', 't.id', 'm.tenant_id')
+    .select('m.tenant_id')
+    .where('m.user_id', '=', userId)
+    .where('t.status', '!=', 'terminated')
+    .orderBy(sql`m.role = 'owner'`, 'desc')
+    .orderBy('m.created_at')
     .limit(1)
     .executeTakeFirst();
   return row?.tenant_id ?? null;
@@ -86,12 +95,7 @@ export async function resolveIdentity(db: Kysely<DB>, audit: Audit, identity: Pr
     }
     await tx.updateTable('users').set({ last_sign_in_at: new Date() }).where('id', '=', userId).execute();
     tenantId ??= await defaultTenant(tx, userId);
-    if (!tenantId) {
-      // Every membership was removed: the user gets a fresh workspace of their own.
-      const { id } = await tx.insertInto('tenants').values({ name: workspaceName(identity.name, identity.email) }).returning('id').executeTakeFirstOrThrow();
-      await tx.insertInto('memberships').values({ tenant_id: id, user_id: userId, role: 'owner' }).execute();
-      tenantId = id;
-    }
+    tenantId ??= await ownWorkspace(tx, userId, identity.name, identity.email);
     return { userId, tenantId, created };
   });
 }
@@ -106,8 +110,7 @@ export async function resolveEmail(db: Kysely<DB>, audit: Audit, email: string):
       .where('email_verified', '=', true)
       .executeTakeFirst();
     if (!user) return createUserWithTenant(tx, audit, { email, emailVerified: true, name: null });
-    const tenantId = await defaultTenant(tx, user.id);
-    if (!tenantId) return { ...(await createUserWithTenant(tx, audit, { email, emailVerified: true, name: null })), userId: user.id };
+    const tenantId = (await defaultTenant(tx, user.id)) ?? (await ownWorkspace(tx, user.id, null, email));
     return { userId: user.id, tenantId, created: false };
   });
 }
@@ -138,7 +141,14 @@ export async function listMemberships(db: Kysely<DB>, userId: string): Promise<M
 /** The user's role in a tenant, or null when they are not a member. */
 export async function membershipRole(db: Kysely<DB>, userId: string, tenantId: string): Promise<Role | null> {
   const row = await withSystem(db, (tx) =>
-    tx.selectFrom('memberships').select('role').where('user_id', '=', userId).where('tenant_id', '=', tenantId).executeTakeFirst(),
+    tx
+      .selectFrom('memberships as m')
+      .innerJoin('tenants as t', 't.id', 'm.tenant_id')
+      .select('m.role')
+      .where('m.user_id', '=', userId)
+      .where('m.tenant_id', '=', tenantId)
+      .where('t.status', '!=', 'terminated')
+      .executeTakeFirst(),
   );
   return row?.role ?? null;
 }

@@ -32,7 +32,7 @@ declare module 'fastify' {
 export function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
   if (!header) return null;
-  const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/.exec(header);
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]{10,4096})$/i.exec(header);
   if (!match) throw appError('invalid_token');
   return match[1]!;
 }

@@ -42,7 +42,7 @@ function unseal(secret: string, sealed: string): string {
  * signs and verifies with the same keys. A key older than 30 days is rotated on first use.
  */
 export function createKeyRing(db: Kysely<DB>, secret: string): KeyRing {
-  let signing: { kid: string; key: CryptoKey; createdAt: number } | null = null;
+  let signing: { kid: string; key: CryptoKey; createdAt: number; loadedAt: number } | null = null;
   // kid → key and when it was retired (re-read after a while: another process may retire it).
   const publicKeys = new Map<string, { key: CryptoKey; retiredAt: number | null; readAt: number }>();
 
@@ -71,12 +71,13 @@ export function createKeyRing(db: Kysely<DB>, secret: string): KeyRing {
       return loadCurrent();
     }
     const jwk = JSON.parse(unseal(secret, row.private_jwk_sealed)) as JWK;
-    return { kid: row.kid, key: (await importJWK(jwk, algorithm)) as CryptoKey, createdAt: row.created_at.getTime() };
+    return { kid: row.kid, key: (await importJWK(jwk, algorithm)) as CryptoKey, createdAt: row.created_at.getTime(), loadedAt: Date.now() };
   }
 
   return {
     async current() {
-      if (!signing || Date.now() - signing.createdAt > rotateAfterMs) signing = await loadCurrent();
+      // Re-read every minute: another process may have rotated (and so retired) this key.
+      if (!signing || Date.now() - signing.loadedAt > 60_000 || Date.now() - signing.createdAt > rotateAfterMs) signing = await loadCurrent();
       return signing;
     },
     async verificationKey(kid) {

@@ -101,7 +101,14 @@ export async function loadSessionRole(db: Kysely<DB>, claims: { userId: string; 
       .executeTakeFirst();
     if (!session || session.revoked_at || session.expires_at.getTime() < Date.now()) return null;
     if (!claims.tenantId) return { role: null };
-    const m = await tx.selectFrom('memberships').select('role').where('user_id', '=', claims.userId).where('tenant_id', '=', claims.tenantId).executeTakeFirst();
+    const m = await tx
+      .selectFrom('memberships as m')
+      .innerJoin('tenants as t', 't.id', 'm.tenant_id')
+      .select('m.role')
+      .where('m.user_id', '=', claims.userId)
+      .where('m.tenant_id', '=', claims.tenantId)
+      .where('t.status', '!=', 'terminated')
+      .executeTakeFirst();
     return { role: m?.role ?? null };
   });
 }
