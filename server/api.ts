@@ -6,9 +6,10 @@ import { sitesRoutes } from './sites/sites.routes.ts';
 import { tenantsRoutes } from './tenants/tenants.routes.ts';
 import { membersRoutes } from './members/members.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
+import { knowledgeRoutes } from './knowledge/knowledge.routes.ts';
 
 /** What the dashboard API needs. */
-export type ApiDeps = Pick<Deps, 'config' | 'database' | 'state' | 'storage' | 'queue' | 'keys' | 'audit' | 'providers'>;
+export type ApiDeps = Pick<Deps, 'config' | 'database' | 'state' | 'storage' | 'queue' | 'keys' | 'audit' | 'providers' | 'fetcher' | 'embedder'>;
 
 /**
  * The dashboard API under `/api`: its own encapsulated context, where every route is
@@ -26,4 +27,5 @@ export async function apiRoutes(app: FastifyInstance, { deps }: { deps: ApiDeps 
   await app.register(tenantsRoutes, deps);
   await app.register(membersRoutes, deps);
   await app.register(auditRoutes, deps);
+  await app.register(knowledgeRoutes, deps);
 }

@@ -26,7 +26,7 @@ declare module 'fastify' {
 }
 
 /** The parts of Deps the HTTP app needs. */
-export type AppDeps = Pick<Deps, 'config' | 'logger' | 'database' | 'state' | 'storage' | 'queue' | 'keys' | 'audit' | 'providers'>;
+export type AppDeps = Pick<Deps, 'config' | 'logger' | 'database' | 'state' | 'storage' | 'queue' | 'keys' | 'audit' | 'providers' | 'fetcher' | 'embedder'>;
 
 /**
  * Builds the Fastify app (without listening): hooks every route shares, then the features.

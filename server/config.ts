@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAllowList } from './platform/fetch/allow-list.ts';
 
 /** The four rate-limit tiers every route belongs to. */
 export const rateTiers = ['chat', 'auth', 'admin', 'public'] as const;
@@ -66,6 +67,15 @@ const envSchema = z.object({
   GITHUB_URL: z.url().default('https://github.com'),
   GITHUB_API_URL: z.url().default('https://api.github.com'),
   CLOOP_ENABLE_SIGNIN_LINKS: bool.optional(),
+  FETCH_ALLOW_LIST: list.default([]),
+  FETCH_EXTRA_PORTS: z.string().regex(/^\d{1,5}(,\d{1,5})*$/, 'comma-separated port numbers').transform((v) => v.split(',').map(Number)).default([]),
+  CRAWL_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
+  CRAWL_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(100),
+  EMBEDDINGS_PROVIDER: z.enum(['local', 'openai']).default('local'),
+  EMBEDDINGS_BASE_URL: z.url().default('https://api.studio.nebius.com/v1/'),
+  EMBEDDINGS_API_KEY: z.string().min(1).optional(),
+  EMBEDDINGS_MODEL: z.string().min(1).default('Qwen/Qwen3-Embedding-8B'),
+  EMBEDDINGS_PRICE_PER_MTOK: z.coerce.number().min(0).default(0.01),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(900).default(600),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(30),
 });
@@ -103,6 +113,11 @@ export interface Config {
   /** Single-use sign-in links (no OAuth app): on outside production unless turned off. */
   signinLinks: boolean;
   tokens: { accessTtlSeconds: number; refreshTtlDays: number };
+  /** Outbound HTTP (crawler, sitemaps, robots.txt, providers): allowed ports, operator allow-list, bot identity. */
+  fetch: { allowedPorts: number[]; allowList: string[]; userAgent: string };
+  /** The crawler's manners. */
+  crawl: { concurrency: number; delayMs: number };
+  embeddings: { provider: 'local' } | { provider: 'openai'; baseUrl: string; apiKey: string; model: string; pricePerMillionTokens: number };
 }
 
 /** An OpenID Connect provider found by discovery at `issuer`. */
@@ -137,11 +152,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const p of ['GOOGLE', 'MICROSOFT', 'GITHUB'] as const) {
     if (Boolean(e[`${p}_CLIENT_ID`]) !== Boolean(e[`${p}_CLIENT_SECRET`])) problems.push(`${p}_CLIENT_ID / ${p}_CLIENT_SECRET: give both or neither`);
   }
+  if (e.EMBEDDINGS_PROVIDER === 'openai' && !e.EMBEDDINGS_API_KEY) problems.push('EMBEDDINGS_API_KEY: required when EMBEDDINGS_PROVIDER=openai');
   if (production) {
     if (!e.CLOOP_SECRET) problems.push('CLOOP_SECRET: required in production (at least 32 random characters)');
     if (!e.REDIS_URL) problems.push('REDIS_URL: required in production (the in-process state store cannot be shared between processes)');
     if (!e.DATABASE_URL && !e.CLOOP_ALLOW_EMBEDDED_DB) problems.push('DATABASE_URL: required in production (or set CLOOP_ALLOW_EMBEDDED_DB=true to accept the embedded database)');
     if (!e.PUBLIC_URL) problems.push('PUBLIC_URL: required in production (the https address users reach)');
+  }
+  try {
+    parseAllowList(e.FETCH_ALLOW_LIST);
+  } catch (err) {
+    problems.push(`FETCH_ALLOW_LIST: ${(err as Error).message}`);
   }
   if (problems.length) throw new ConfigError(problems);
 
@@ -192,6 +213,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     signinLinks: e.CLOOP_ENABLE_SIGNIN_LINKS ?? !production,
     tokens: { accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS, refreshTtlDays: e.REFRESH_TOKEN_TTL_DAYS },
+    fetch: { allowedPorts: [80, 443, ...e.FETCH_EXTRA_PORTS], allowList: e.FETCH_ALLOW_LIST, userAgent: `CloopBot/1.0 (+${publicUrl})` },
+    crawl: { concurrency: e.CRAWL_CONCURRENCY, delayMs: e.CRAWL_DELAY_MS },
+    embeddings:
+      e.EMBEDDINGS_PROVIDER === 'openai'
+        ? { provider: 'openai', baseUrl: e.EMBEDDINGS_BASE_URL, apiKey: e.EMBEDDINGS_API_KEY!, model: e.EMBEDDINGS_MODEL, pricePerMillionTokens: e.EMBEDDINGS_PRICE_PER_MTOK }
+        : { provider: 'local' },
   };
   return deepFreeze(config);
 }

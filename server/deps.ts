@@ -5,6 +5,11 @@ import { createSignInProviders, type ProviderId, type SignInProvider } from './a
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { createLogger } from './http/logger.ts';
+import type { Embedder } from './platform/embeddings/embedder.ts';
+import { createLocalEmbedder } from './platform/embeddings/local.ts';
+import { createOpenAiEmbedder } from './platform/embeddings/openai.ts';
+import { fetcherAsFetch } from './platform/fetch/as-fetch.ts';
+import { createFetcher, type Fetcher } from './platform/fetch/fetcher.ts';
 import { createJobQueue, type JobQueue } from './platform/queue/queue.ts';
 import { createMemoryStateStore } from './platform/state/memory.ts';
 import { createRedisStateStore } from './platform/state/redis.ts';
@@ -27,6 +32,10 @@ export interface Deps {
   audit: Audit;
   /** The enabled sign-in providers. */
   providers: Map<ProviderId, SignInProvider>;
+  /** The one SSRF-safe way out to the network. */
+  fetcher: Fetcher;
+  /** Vectors for chunks and questions. */
+  embedder: Embedder;
   /** Closes every adapter (queue first, database last). */
   close(): Promise<void>;
 }
@@ -38,6 +47,7 @@ export interface DepsOverrides {
   storage?: ObjectStore;
   logStream?: DestinationStream;
   auditStream?: DestinationStream;
+  embedder?: Embedder;
 }
 
 /** Builds the adapters the config names; anything in `overrides` is used as given. */
@@ -62,9 +72,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     name: 'cloop-audit',
     ...(overrides.auditStream ? { stream: overrides.auditStream } : { file: config.auditLogFile }),
   });
+  const fetcher = createFetcher({ ...config.fetch, onAllowListUse: (url) => logger.warn({ url }, 'fetch allow-list used') });
   return {
     config,
     logger,
+    fetcher,
+    embedder: overrides.embedder ?? createEmbedder(config, fetcher, logger),
     database,
     state,
     storage,
@@ -75,10 +88,30 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     providers: createSignInProviders(config.oauth, { allowInsecureHttp: config.env !== 'production' }),
     async close() {
       await queue.stop({ graceful: true, timeoutMs: config.shutdownTimeoutMs });
-      await Promise.allSettled([state.close(), storage.close()]);
+      await Promise.allSettled([state.close(), storage.close(), fetcher.close()]);
       if (!overrides.database) await database.close();
       logger.flush();
       auditLogger.flush();
     },
   };
+}
+
+/**
+ * The configured embedder. The index holds 384-dimension vectors, so a provider model must return
+ * (or be truncated to) 384 dimensions: Matryoshka-trained models such as Qwen3-Embedding are.
+ */
+function createEmbedder(config: Config, fetcher: Fetcher, logger: Logger): Embedder {
+  const e = config.embeddings;
+  if (e.provider === 'local') return createLocalEmbedder();
+  return createOpenAiEmbedder({
+    baseUrl: e.baseUrl,
+    apiKey: e.apiKey,
+    model: e.model,
+    dimension: 384,
+    sendDimensions: true,
+    truncate: true,
+    pricePerMillionTokens: e.pricePerMillionTokens,
+    fetch: fetcherAsFetch(fetcher, { totalMs: 35_000 }),
+    onRetry: (info) => logger.warn(info, 'embeddings provider retry'),
+  });
 }

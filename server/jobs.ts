@@ -1,11 +1,51 @@
 import type { Deps } from './deps.ts';
+import { withSystem } from './db/tenant.ts';
+import { processFileSource, syncWebSource, type SyncJob } from './knowledge/ingest.ts';
+import { knowledgeQueues } from './knowledge/queues.ts';
+
+// One tenant's big crawl cannot starve the others: at most this many of its jobs run at once,
+// across every worker process.
+const perTenant = { default: 1, tiers: { free: 1, pro: 2, business: 3 } };
 
 /**
  * Declares every queue and starts its workers in this process.
  * Features add their queues here (crawling, extraction, retention…).
  */
-export async function startWorkers(deps: Pick<Deps, 'queue' | 'logger'>): Promise<void> {
-  const queues: { name: string; start: () => Promise<void> }[] = [];
-  for (const q of queues) await q.start();
-  deps.logger.info({ queues: queues.map((q) => q.name) }, 'job workers started');
+export async function startWorkers(deps: Deps): Promise<void> {
+  const { queue } = deps;
+  await queue.define(knowledgeQueues.sync, { retryLimit: 2, retryDelaySeconds: 30, expireInSeconds: 60 * 60 });
+  await queue.define(knowledgeQueues.file, { retryLimit: 2, retryDelaySeconds: 10, expireInSeconds: 15 * 60 });
+  await queue.define(knowledgeQueues.schedule, { retryLimit: 0, expireInSeconds: 5 * 60 });
+  await queue.work<SyncJob>(knowledgeQueues.sync, (job) => syncWebSource(deps, job), { concurrency: 2, groupConcurrency: perTenant });
+  await queue.work<SyncJob>(knowledgeQueues.file, (job) => processFileSource(deps, job), { concurrency: 2, groupConcurrency: perTenant });
+  await queue.work(knowledgeQueues.schedule, async () => void (await queueDueResyncs(deps)));
+  startResyncTimer(deps);
+  deps.logger.info({ queues: Object.values(knowledgeQueues) }, 'job workers started');
+}
+
+/** Queues a sync for every website source whose scheduled re-sync is due (reviewed cross-tenant read). */
+export async function queueDueResyncs(deps: Pick<Deps, 'database' | 'queue'>): Promise<number> {
+  return withSystem(deps.database.db, async (tx) => {
+    const due = await tx
+      .selectFrom('sources as s')
+      .innerJoin('tenants as t', 't.id', 's.tenant_id')
+      .select(['s.id', 's.tenant_id', 't.tier'])
+      .where('s.next_sync_at', '<=', new Date())
+      .where('s.status', 'in', ['ready', 'failed'])
+      .where('t.status', '!=', 'terminated')
+      .limit(500)
+      .execute();
+    for (const s of due) {
+      await tx.updateTable('sources').set({ status: 'queued', next_sync_at: null }).where('id', '=', s.id).execute();
+      await deps.queue.send(knowledgeQueues.sync, { tenantId: s.tenant_id, sourceId: s.id }, { tx, group: { id: s.tenant_id, tier: s.tier } });
+    }
+    return due.length;
+  });
+}
+
+// Every 5 minutes one process (a singleton job per slot) looks for due re-syncs.
+function startResyncTimer(deps: Deps): void {
+  const tick = () => void deps.queue.send(knowledgeQueues.schedule, {}, { singletonKey: `resync-${Math.floor(Date.now() / 300_000)}` }).catch(() => {});
+  tick();
+  setInterval(tick, 300_000).unref();
 }

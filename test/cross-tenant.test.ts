@@ -1,6 +1,7 @@
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../server/db/database.ts';
+import { withTenant } from '../server/db/tenant.ts';
 import { buildTestApp, openTestDatabase } from './harness.ts';
 import { joinAs, newOwner, setTierDirectly, type TestUser } from './sessions.ts';
 
@@ -29,6 +30,9 @@ beforeAll(async () => {
   ids.siteId = site.id;
   ids.userId = aMember.userId;
   ids.invitationId = invitation.invitation.id;
+  ids.sourceId = await withTenant(database.db, a.tenantId, async (tx) =>
+    (await tx.insertInto('sources').values({ tenant_id: a.tenantId, site_id: site.id, kind: 'page', url: 'https://a-secret.example.com/page', status: 'ready' }).returning('id').executeTakeFirstOrThrow()).id,
+  );
   secretsOfA.push(site.id, site.embedKey, 'A-secret-site', 'a-secret.example.com', a.email, aMember.email, 'a-invitee@example.com', invitation.invitation.id);
 });
 afterAll(async () => {
@@ -59,6 +63,8 @@ const bodies: Record<string, unknown> = {
   'PATCH /api/sites/:siteId': { name: 'pwned' },
   'PATCH /api/members/:userId': { role: 'admin' },
   'POST /api/auth/switch-tenant': {},
+  'POST /api/sites/:siteId/sources': { kind: 'page', url: 'https://example.com/' },
+  'POST /api/sites/:siteId/search': { query: 'secret' },
 };
 
 function fill(url: string): string {

@@ -46,6 +46,23 @@ export interface JobQueue {
   stop(opts?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
+/**
+ * Several processes starting at once on a fresh database race to create pg-boss's schema; the
+ * losers see a duplicate-object error and simply start again once the winner is done.
+ */
+async function startWithRetry(boss: PgBoss): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await boss.start();
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt >= 5 || !['23505', '42P06', '42P07', '42710'].includes(code ?? '')) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}
+
 /** Starts pg-boss on the database (creating its schema on first use). */
 export async function createJobQueue(database: Database, opts: { pollingIntervalSeconds?: number } = {}): Promise<JobQueue> {
   const boss = new PgBoss({
@@ -59,7 +76,7 @@ export async function createJobQueue(database: Database, opts: { pollingInterval
   });
   // Errors of the maintenance loop (e.g. a database outage) are retried by pg-boss itself.
   boss.on('error', () => {});
-  await boss.start();
+  await startWithRetry(boss);
   const polling = opts.pollingIntervalSeconds ?? 1;
 
   return {

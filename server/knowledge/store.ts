@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { withTenant, type TenantTx } from '../db/tenant.ts';
+import type { Database } from '../db/database.ts';
+import type { Chunk } from './chunk/chunk.ts';
+import { vectorLiteral } from './retrieval.ts';
+
+/** The identity of the content of a document: the same text gives the same hash. */
+export function contentHash(sections: { headingPath: string[]; text: string }[]): string {
+  const h = createHash('sha256');
+  for (const s of sections) h.update(s.headingPath.join(' > ')).update('\n').update(s.text).update('\n\n');
+  return h.digest('base64url');
+}
+
+/** Where a document stands before indexing: unchanged, a duplicate of another URL, or new/changed. */
+export type Precheck = { kind: 'unchanged' } | { kind: 'duplicate'; of: string } | { kind: 'index' };
+
+/** One document ready to store: its chunks already embedded. */
+export interface DocumentToStore {
+  tenantId: string;
+  siteId: string;
+  sourceId: string;
+  url: string;
+  title: string;
+  language: string | null;
+  hash: string;
+  etag: string | null;
+  lastModified: string | null;
+  tsConfig: string;
+  chunks: Chunk[];
+  vectors: number[][];
+  generation: number;
+}
+
+/**
+ * Checks, in a short transaction, whether the document must be (re-)indexed: the same URL with the
+ * same content is only marked as seen; the same content under another URL of the site is a duplicate.
+ */
+export async function precheck(db: Database['db'], d: { tenantId: string; siteId: string; sourceId: string; url: string; hash: string; etag: string | null; lastModified: string | null; generation: number }): Promise<Precheck> {
+  return withTenant(db, d.tenantId, async (tx) => {
+    const same = await tx.selectFrom('documents').select(['id', 'content_hash', 'status']).where('source_id', '=', d.sourceId).where('url', '=', d.url).executeTakeFirst();
+    if (same && same.content_hash === d.hash && same.status === 'indexed') {
+      await tx.updateTable('documents').set({ generation: d.generation, etag: d.etag, last_modified: d.lastModified, fetched_at: new Date() }).where('id', '=', same.id).execute();
+      return { kind: 'unchanged' };
+    }
+    const twin = await tx
+      .selectFrom('documents')
+      .select('url')
+      .where('site_id', '=', d.siteId)
+      .where('content_hash', '=', d.hash)
+      .where('status', '=', 'indexed')
+      .where('url', '!=', d.url)
+      .executeTakeFirst();
+    return twin ? { kind: 'duplicate', of: twin.url } : { kind: 'index' };
+  });
+}
+
+/** Marks a document seen in this sync without touching its content (HTTP 304, or a transient failure). */
+export async function touchDocument(db: Database['db'], tenantId: string, sourceId: string, url: string, generation: number): Promise<boolean> {
+  const r = await withTenant(db, tenantId, (tx) =>
+    tx.updateTable('documents').set({ generation, fetched_at: new Date() }).where('source_id', '=', sourceId).where('url', '=', url).executeTakeFirst(),
+  );
+  return r.numUpdatedRows > 0n;
+}
+
+/**
+ * Stores a document and replaces its chunks in one transaction, so a retried or crashed job
+ * never leaves duplicates or half a document. Keeps the site's chunk count.
+ */
+export async function storeDocument(db: Database['db'], d: DocumentToStore): Promise<number> {
+  return withTenant(db, d.tenantId, async (tx) => {
+    const doc = await tx
+      .insertInto('documents')
+      .values({
+        tenant_id: d.tenantId,
+        site_id: d.siteId,
+        source_id: d.sourceId,
+        url: d.url,
+        title: d.title.slice(0, 500),
+        language: d.language,
+        content_hash: d.hash,
+        etag: d.etag,
+        last_modified: d.lastModified,
+        status: 'indexed',
+        reason: null,
+        generation: d.generation,
+        fetched_at: new Date(),
+      })
+      .onConflict((oc) =>
+        oc.columns(['source_id', 'url']).doUpdateSet((eb) => ({
+          title: eb.ref('excluded.title'),
+          language: eb.ref('excluded.language'),
+          content_hash: eb.ref('excluded.content_hash'),
+          etag: eb.ref('excluded.etag'),
+          last_modified: eb.ref('excluded.last_modified'),
+          status: 'indexed',
+          reason: null,
+          generation: eb.ref('excluded.generation'),
+          fetched_at: eb.ref('excluded.fetched_at'),
+          updated_at: new Date(),
+        })),
+      )
+      .returning(['id', 'chunk_count'])
+      .executeTakeFirstOrThrow();
+    await tx.deleteFrom('chunks').where('document_id', '=', doc.id).execute();
+    await insertChunks(tx, d, doc.id);
+    await tx.updateTable('documents').set({ chunk_count: d.chunks.length }).where('id', '=', doc.id).execute();
+    await adjustSiteChunks(tx, d.siteId, d.chunks.length - doc.chunk_count);
+    return d.chunks.length;
+  });
+}
+
+async function insertChunks(tx: TenantTx, d: DocumentToStore, documentId: string): Promise<void> {
+  const cfg = d.tsConfig;
+  for (let i = 0; i < d.chunks.length; i += 200) {
+    const rows = d.chunks.slice(i, i + 200).map((c, j) => {
+      const heading = c.headingPath.join(' ');
+      return {
+        tenant_id: d.tenantId,
+        site_id: d.siteId,
+        document_id: documentId,
+        ordinal: c.ordinal,
+        text: c.text,
+        heading_path: c.headingPath,
+        url: d.url,
+        title: d.title.slice(0, 500),
+        page: c.page ?? null,
+        ts_config: cfg,
+        tsv: sql<string>`setweight(to_tsvector(${cfg}::regconfig, ${d.title}), 'A') || setweight(to_tsvector(${cfg}::regconfig, ${heading}), 'B') || setweight(to_tsvector(${cfg}::regconfig, ${c.text}), 'C')`,
+        embedding: sql<string>`${vectorLiteral(d.vectors[i + j]!)}::vector`,
+      };
+    });
+    await tx.insertInto('chunks').values(rows).execute();
+  }
+}
+
+async function adjustSiteChunks(tx: TenantTx, siteId: string, delta: number): Promise<void> {
+  if (delta !== 0) await tx.updateTable('sites').set((eb) => ({ chunk_count: sql`greatest(0, ${eb.ref('chunk_count')} + ${delta})` })).where('id', '=', siteId).execute();
+}
+
+/** Records a URL that could not be indexed (kept for the per-page error list; no chunks). */
+export async function recordFailedDocument(db: Database['db'], d: { tenantId: string; siteId: string; sourceId: string; url: string; status: 'skipped' | 'failed'; reason: string; generation: number }): Promise<void> {
+  await withTenant(db, d.tenantId, async (tx) => {
+    const existing = await tx.selectFrom('documents').select(['id', 'status']).where('source_id', '=', d.sourceId).where('url', '=', d.url).executeTakeFirst();
+    // A page indexed before keeps its content through a failed re-sync.
+    if (existing?.status === 'indexed') {
+      await tx.updateTable('documents').set({ generation: d.generation }).where('id', '=', existing.id).execute();
+      return;
+    }
+    await tx
+      .insertInto('documents')
+      .values({ tenant_id: d.tenantId, site_id: d.siteId, source_id: d.sourceId, url: d.url.slice(0, 2048), status: d.status, reason: d.reason.slice(0, 200), generation: d.generation })
+      .onConflict((oc) => oc.columns(['source_id', 'url']).doUpdateSet({ status: d.status, reason: d.reason.slice(0, 200), generation: d.generation, updated_at: new Date() }))
+      .execute();
+  });
+}
+
+/** Deletes the source's documents not seen in this sync (pages that disappeared) with their chunks. */
+export async function removeVanished(db: Database['db'], tenantId: string, siteId: string, sourceId: string, generation: number): Promise<number> {
+  return withTenant(db, tenantId, async (tx) => {
+    const gone = await tx.deleteFrom('documents').where('source_id', '=', sourceId).where('generation', '<', generation).returning(['chunk_count']).execute();
+    await adjustSiteChunks(tx, siteId, -gone.reduce((n, g) => n + g.chunk_count, 0));
+    return gone.length;
+  });
+}

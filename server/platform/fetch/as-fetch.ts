@@ -1,0 +1,25 @@
+import type { Fetcher } from './fetcher.ts';
+
+/**
+ * The fetcher in `fetch`'s shape, for clients that take a fetch function (the embeddings and chat
+ * providers): every request still goes through the SSRF checks, caps and timeouts.
+ */
+export function fetcherAsFetch(fetcher: Fetcher, opts: { maxBytes?: number; totalMs?: number } = {}) {
+  return async function safeFetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const method = (init.method ?? 'GET').toUpperCase();
+    if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') throw new TypeError(`method ${method} is not supported`);
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((value, name) => (headers[name] = value));
+    const body = typeof init.body === 'string' ? init.body : init.body instanceof Uint8Array ? Buffer.from(init.body) : undefined;
+    const result = await fetcher.fetch(url, {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+      ...(init.signal ? { signal: init.signal } : {}),
+      ...(opts.maxBytes ? { maxBytes: opts.maxBytes } : {}),
+      ...(opts.totalMs ? { totalMs: opts.totalMs } : {}),
+    });
+    const status = result.status;
+    return new Response(status === 204 || status === 304 || method === 'HEAD' ? null : new Uint8Array(result.body), { status, headers: result.headers });
+  };
+}
