@@ -5,8 +5,11 @@ import { z } from 'zod';
 // and comes from a registered origin; chat, history and lead calls also carry the visitor token
 // (`Authorization: Bearer <token>`) from `POST /widget/v1/session`.
 
-/** Body of `POST /widget/v1/session`: the random visitor id the widget keeps in localStorage (new visitors send none). */
-export const sessionBody = z.object({ visitorId: z.uuid().optional() }).strict();
+/**
+ * Body of `POST /widget/v1/session`: the visitor id the server issued earlier, kept in localStorage
+ * (new visitors send none). It is a secret (256 random bits): whoever holds it reads that visitor's history.
+ */
+export const sessionBody = z.object({ visitorId: z.string().regex(/^[A-Za-z0-9_-]{40,64}$/).optional() }).strict();
 
 /** Answer of `POST /widget/v1/session`. */
 export interface SessionResponse {
