@@ -7,6 +7,7 @@ import { tenantsRoutes } from './tenants/tenants.routes.ts';
 import { membersRoutes } from './members/members.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { knowledgeRoutes } from './knowledge/knowledge.routes.ts';
+import { inboxRoutes } from './inbox/inbox.routes.ts';
 
 /** What the dashboard API needs. */
 export type ApiDeps = Pick<Deps, 'config' | 'database' | 'state' | 'storage' | 'queue' | 'keys' | 'audit' | 'providers' | 'fetcher' | 'embedder'>;
@@ -28,4 +29,5 @@ export async function apiRoutes(app: FastifyInstance, { deps }: { deps: ApiDeps 
   await app.register(membersRoutes, deps);
   await app.register(auditRoutes, deps);
   await app.register(knowledgeRoutes, deps);
+  await app.register(inboxRoutes, deps);
 }

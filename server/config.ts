@@ -76,6 +76,18 @@ const envSchema = z.object({
   EMBEDDINGS_API_KEY: z.string().min(1).optional(),
   EMBEDDINGS_MODEL: z.string().min(1).default('Qwen/Qwen3-Embedding-8B'),
   EMBEDDINGS_PRICE_PER_MTOK: z.coerce.number().min(0).default(0.01),
+  LLM_PROVIDER: z.enum(['offline', 'openai']).default('offline'),
+  LLM_BASE_URL: z.url().default('https://api.studio.nebius.com/v1/'),
+  LLM_API_KEY: z.string().min(1).optional(),
+  LLM_MODEL: z.string().min(1).default('meta-llama/Llama-3.3-70B-Instruct'),
+  LLM_PRICE_INPUT_PER_MTOK: z.coerce.number().min(0).default(0.13),
+  LLM_PRICE_OUTPUT_PER_MTOK: z.coerce.number().min(0).default(0.4),
+  LLM_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(50).max(4000).default(700),
+  CHAT_LIMIT_PER_VISITOR: rate.default({ max: 15, windowMs: 60_000 }),
+  CHAT_LIMIT_PER_SITE: rate.default({ max: 600, windowMs: 60_000 }),
+  CHAT_NEW_CONVERSATIONS_PER_IP: rate.default({ max: 20, windowMs: 3_600_000 }),
+  CHAT_MAX_STREAMS_PER_SITE: z.coerce.number().int().min(1).max(10_000).default(100),
+  VISITOR_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(900).default(600),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(30),
 });
@@ -117,6 +129,17 @@ export interface Config {
   fetch: { allowedPorts: number[]; allowList: string[]; userAgent: string };
   /** The crawler's manners. */
   crawl: { concurrency: number; delayMs: number };
+  llm: { provider: 'offline'; model: string } | { provider: 'openai'; baseUrl: string; apiKey: string; model: string };
+  /** Prices in USD per million tokens, for metering and the budget. */
+  llmPrices: { inputPerMTok: number; outputPerMTok: number };
+  chat: {
+    maxOutputTokens: number;
+    perVisitor: { max: number; windowMs: number };
+    perSite: { max: number; windowMs: number };
+    newConversationsPerIp: { max: number; windowMs: number };
+    maxStreamsPerSite: number;
+    visitorTokenTtlSeconds: number;
+  };
   embeddings: { provider: 'local' } | { provider: 'openai'; baseUrl: string; apiKey: string; model: string; pricePerMillionTokens: number };
 }
 
@@ -152,6 +175,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const p of ['GOOGLE', 'MICROSOFT', 'GITHUB'] as const) {
     if (Boolean(e[`${p}_CLIENT_ID`]) !== Boolean(e[`${p}_CLIENT_SECRET`])) problems.push(`${p}_CLIENT_ID / ${p}_CLIENT_SECRET: give both or neither`);
   }
+  if (e.LLM_PROVIDER === 'openai' && !e.LLM_API_KEY) problems.push('LLM_API_KEY: required when LLM_PROVIDER=openai');
   if (e.EMBEDDINGS_PROVIDER === 'openai' && !e.EMBEDDINGS_API_KEY) problems.push('EMBEDDINGS_API_KEY: required when EMBEDDINGS_PROVIDER=openai');
   if (production) {
     if (!e.CLOOP_SECRET) problems.push('CLOOP_SECRET: required in production (at least 32 random characters)');
@@ -215,6 +239,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokens: { accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS, refreshTtlDays: e.REFRESH_TOKEN_TTL_DAYS },
     fetch: { allowedPorts: [80, 443, ...e.FETCH_EXTRA_PORTS], allowList: e.FETCH_ALLOW_LIST, userAgent: `CloopBot/1.0 (+${publicUrl})` },
     crawl: { concurrency: e.CRAWL_CONCURRENCY, delayMs: e.CRAWL_DELAY_MS },
+    llm: e.LLM_PROVIDER === 'openai' ? { provider: 'openai', baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY!, model: e.LLM_MODEL } : { provider: 'offline', model: 'cloop-offline-extractive' },
+    llmPrices: { inputPerMTok: e.LLM_PRICE_INPUT_PER_MTOK, outputPerMTok: e.LLM_PRICE_OUTPUT_PER_MTOK },
+    chat: {
+      maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS,
+      perVisitor: e.CHAT_LIMIT_PER_VISITOR,
+      perSite: e.CHAT_LIMIT_PER_SITE,
+      newConversationsPerIp: e.CHAT_NEW_CONVERSATIONS_PER_IP,
+      maxStreamsPerSite: e.CHAT_MAX_STREAMS_PER_SITE,
+      visitorTokenTtlSeconds: e.VISITOR_TOKEN_TTL_SECONDS,
+    },
     embeddings:
       e.EMBEDDINGS_PROVIDER === 'openai'
         ? { provider: 'openai', baseUrl: e.EMBEDDINGS_BASE_URL, apiKey: e.EMBEDDINGS_API_KEY!, model: e.EMBEDDINGS_MODEL, pricePerMillionTokens: e.EMBEDDINGS_PRICE_PER_MTOK }

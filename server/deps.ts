@@ -9,6 +9,9 @@ import type { Embedder } from './platform/embeddings/embedder.ts';
 import { createLocalEmbedder } from './platform/embeddings/local.ts';
 import { createOpenAiEmbedder } from './platform/embeddings/openai.ts';
 import { fetcherAsFetch } from './platform/fetch/as-fetch.ts';
+import { createOfflineChatModel } from './platform/llm/offline.ts';
+import { createOpenAiChatModel } from './platform/llm/openai.ts';
+import type { ChatModel } from './platform/llm/types.ts';
 import { createFetcher, type Fetcher } from './platform/fetch/fetcher.ts';
 import { createJobQueue, type JobQueue } from './platform/queue/queue.ts';
 import { createMemoryStateStore } from './platform/state/memory.ts';
@@ -36,6 +39,8 @@ export interface Deps {
   fetcher: Fetcher;
   /** Vectors for chunks and questions. */
   embedder: Embedder;
+  /** The answer generator: an OpenAI-compatible provider, or the offline extractive answerer. */
+  llm: ChatModel;
   /** Closes every adapter (queue first, database last). */
   close(): Promise<void>;
 }
@@ -48,6 +53,7 @@ export interface DepsOverrides {
   logStream?: DestinationStream;
   auditStream?: DestinationStream;
   embedder?: Embedder;
+  llm?: ChatModel;
 }
 
 /** Builds the adapters the config names; anything in `overrides` is used as given. */
@@ -78,6 +84,11 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     logger,
     fetcher,
     embedder: overrides.embedder ?? createEmbedder(config, fetcher, logger),
+    llm:
+      overrides.llm ??
+      (config.llm.provider === 'openai'
+        ? createOpenAiChatModel({ baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, model: config.llm.model, fetch: fetcherAsFetch(fetcher, { streaming: true, totalMs: 120_000 }) })
+        : createOfflineChatModel()),
     database,
     state,
     storage,

@@ -30,9 +30,18 @@ beforeAll(async () => {
   ids.siteId = site.id;
   ids.userId = aMember.userId;
   ids.invitationId = invitation.invitation.id;
-  ids.sourceId = await withTenant(database.db, a.tenantId, async (tx) =>
-    (await tx.insertInto('sources').values({ tenant_id: a.tenantId, site_id: site.id, kind: 'page', url: 'https://a-secret.example.com/page', status: 'ready' }).returning('id').executeTakeFirstOrThrow()).id,
+  Object.assign(
+    ids,
+    await withTenant(database.db, a.tenantId, async (tx) => {
+      const source = await tx.insertInto('sources').values({ tenant_id: a.tenantId, site_id: site.id, kind: 'page', url: 'https://a-secret.example.com/page', status: 'ready' }).returning('id').executeTakeFirstOrThrow();
+      const visitor = await tx.insertInto('visitors').values({ tenant_id: a.tenantId, site_id: site.id, secret_hash: `h-${a.tenantId}` }).returning('id').executeTakeFirstOrThrow();
+      const conversation = await tx.insertInto('conversations').values({ tenant_id: a.tenantId, site_id: site.id, visitor_id: visitor.id, entry_page: 'https://a-secret.example.com/' }).returning('id').executeTakeFirstOrThrow();
+      await tx.insertInto('messages').values({ tenant_id: a.tenantId, site_id: site.id, conversation_id: conversation.id, role: 'user', text: 'A-secret-question' }).execute();
+      const lead = await tx.insertInto('leads').values({ tenant_id: a.tenantId, site_id: site.id, conversation_id: conversation.id, visitor_id: visitor.id, email: 'a-lead@example.com' }).returning('id').executeTakeFirstOrThrow();
+      return { sourceId: source.id, conversationId: conversation.id, leadId: lead.id };
+    }),
   );
+  secretsOfA.push('A-secret-question', 'a-lead@example.com');
   secretsOfA.push(site.id, site.embedKey, 'A-secret-site', 'a-secret.example.com', a.email, aMember.email, 'a-invitee@example.com', invitation.invitation.id);
 });
 afterAll(async () => {
@@ -56,6 +65,15 @@ const tenantFree = new Set([
   'POST /api/auth/switch-tenant',
   'GET /api/me',
   'POST /api/invitations/accept',
+  // The widget API resolves its site from the embed key and checks the origin (widget tests cover it).
+  'OPTIONS /widget/v1/*',
+  'GET /widget/v1/config',
+  'POST /widget/v1/session',
+  'POST /widget/v1/chat',
+  'GET /widget/v1/conversations/:conversationId/messages',
+  'POST /widget/v1/lead',
+  'GET /widget.js',
+  'GET /widget/v1/app.js',
 ]);
 
 /** A plausible body per route, so validation passes and the ownership check is what answers. */
@@ -65,6 +83,7 @@ const bodies: Record<string, unknown> = {
   'POST /api/auth/switch-tenant': {},
   'POST /api/sites/:siteId/sources': { kind: 'page', url: 'https://example.com/' },
   'POST /api/sites/:siteId/search': { query: 'secret' },
+  'PATCH /api/sites/:siteId/leads/:leadId': { status: 'closed' },
 };
 
 function fill(url: string): string {

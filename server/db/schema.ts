@@ -165,6 +165,7 @@ export interface DocumentsTable {
   reason: string | null;
   chunk_count: ColumnType<number, number | undefined>;
   generation: ColumnType<number, number | undefined>;
+  links: ColumnType<string[], string[] | undefined>;
   fetched_at: Date | null;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -186,6 +187,75 @@ export interface ChunksTable {
   embedding: string | null;
 }
 
+export type Phase = 'exploring' | 'learning' | 'requesting_contact';
+
+export interface VisitorsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  site_id: string;
+  secret_hash: string;
+  email: string | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+}
+
+export interface ConversationsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  site_id: string;
+  visitor_id: string;
+  entry_page: string | null;
+  language: string | null;
+  phase: ColumnType<Phase, Phase | undefined>;
+  message_count: ColumnType<number, number | undefined>;
+  last_confidence: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MessagesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  site_id: string;
+  conversation_id: string;
+  role: 'user' | 'assistant';
+  text: string;
+  sources: Json<unknown[]>;
+  confidence: number | null;
+  answered: boolean | null;
+  partial: ColumnType<boolean, boolean | undefined>;
+  phase: string | null;
+  model: string | null;
+  input_tokens: ColumnType<number, number | undefined>;
+  output_tokens: ColumnType<number, number | undefined>;
+  created_at: Timestamp;
+}
+
+export interface LeadsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  site_id: string;
+  conversation_id: string;
+  visitor_id: string;
+  email: string;
+  status: ColumnType<'new' | 'contacted' | 'closed', 'new' | 'contacted' | 'closed' | undefined>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AiUsageTable {
+  id: Generated<number>;
+  tenant_id: string;
+  site_id: string | null;
+  purpose: 'chat' | 'embedding';
+  provider: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: string;
+  created_at: Timestamp;
+}
+
 /** Every table Kysely may touch, by name. */
 export interface DB {
   tenants: TenantsTable;
@@ -202,4 +272,9 @@ export interface DB {
   sources: SourcesTable;
   documents: DocumentsTable;
   chunks: ChunksTable;
+  visitors: VisitorsTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  leads: LeadsTable;
+  ai_usage: AiUsageTable;
 }

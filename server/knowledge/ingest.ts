@@ -43,7 +43,7 @@ async function indexExtracted(deps: IngestDeps, ctx: SourceContext, tracker: Pro
   const sections = doc.sections.filter((s) => s.text.trim());
   if (!sections.length) return tracker.problem(url, 'no_text');
   const hash = contentHash(sections);
-  const check = await precheck(deps.database.db, { ...ctx, url, hash, ...validators });
+  const check = await precheck(deps.database.db, { ...ctx, url, hash, ...validators, links: doc.links ?? [] });
   if (check.kind === 'unchanged') {
     tracker.progress.unchanged++;
     return;
@@ -65,6 +65,7 @@ async function indexExtracted(deps: IngestDeps, ctx: SourceContext, tracker: Pro
     tsConfig: tsConfigFor(doc.language, ctx.languages),
     chunks,
     vectors,
+    links: doc.links ?? [],
   });
   tracker.progress.indexed++;
   tracker.progress.chunks += stored;
@@ -165,8 +166,9 @@ export async function syncWebSource(deps: IngestDeps, job: SyncJob): Promise<voi
           const validators = { etag: result.headers.etag ?? null, lastModified: result.headers['last-modified'] ?? null };
           try {
             if (result.status === 304) {
-              if (await touchDocument(db, ctx.tenantId, ctx.sourceId, url, ctx.generation)) tracker.progress.unchanged++;
-              return { links: [] };
+              const links = await touchDocument(db, ctx.tenantId, ctx.sourceId, url, ctx.generation);
+              if (links) tracker.progress.unchanged++;
+              return { links: links ?? [] };
             }
             const kind = kindOf(result);
             if (!kind) {

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { z } from 'zod';
 import type { createSourceBody, SourceView } from '../../contracts/knowledge.ts';
 import { authorize, type Actor } from '../auth/permissions.ts';
@@ -110,12 +110,16 @@ export async function uploadFile(deps: SourcesDeps, actor: Actor, siteId: string
   });
   checkLimit(tier, 'documentsPerSite', documents);
   const filename = sanitizeFilename(file.filename);
-  // The first 64 KB are kept aside for the type check.
+  // The first 64 KB are kept aside for the type check as the file streams into storage.
   let head = Buffer.alloc(0);
-  file.stream.on('data', (chunk: Buffer) => {
-    if (head.length < 65_536) head = Buffer.concat([head, chunk.subarray(0, 65_536 - head.length)]);
+  const tee = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (head.length < 65_536) head = Buffer.concat([head, chunk.subarray(0, 65_536 - head.length)]);
+      done(null, chunk);
+    },
   });
-  const stored = await deps.storage.put(actor.tenantId, file.stream, { maxBytes: tiers[tier].limits.uploadBytes });
+  file.stream.on('error', (err) => tee.destroy(err));
+  const stored = await deps.storage.put(actor.tenantId, file.stream.pipe(tee), { maxBytes: tiers[tier].limits.uploadBytes });
   try {
     if (stored.size === 0) throw appError('file_empty');
     await detectKind(head, filename);

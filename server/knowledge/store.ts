@@ -30,17 +30,18 @@ export interface DocumentToStore {
   chunks: Chunk[];
   vectors: number[][];
   generation: number;
+  links: string[];
 }
 
 /**
  * Checks, in a short transaction, whether the document must be (re-)indexed: the same URL with the
  * same content is only marked as seen; the same content under another URL of the site is a duplicate.
  */
-export async function precheck(db: Database['db'], d: { tenantId: string; siteId: string; sourceId: string; url: string; hash: string; etag: string | null; lastModified: string | null; generation: number }): Promise<Precheck> {
+export async function precheck(db: Database['db'], d: { tenantId: string; siteId: string; sourceId: string; url: string; hash: string; etag: string | null; lastModified: string | null; generation: number; links: string[] }): Promise<Precheck> {
   return withTenant(db, d.tenantId, async (tx) => {
     const same = await tx.selectFrom('documents').select(['id', 'content_hash', 'status']).where('source_id', '=', d.sourceId).where('url', '=', d.url).executeTakeFirst();
     if (same && same.content_hash === d.hash && same.status === 'indexed') {
-      await tx.updateTable('documents').set({ generation: d.generation, etag: d.etag, last_modified: d.lastModified, fetched_at: new Date() }).where('id', '=', same.id).execute();
+      await tx.updateTable('documents').set({ generation: d.generation, etag: d.etag, last_modified: d.lastModified, links: d.links.slice(0, 1000), fetched_at: new Date() }).where('id', '=', same.id).execute();
       return { kind: 'unchanged' };
     }
     const twin = await tx
@@ -55,12 +56,12 @@ export async function precheck(db: Database['db'], d: { tenantId: string; siteId
   });
 }
 
-/** Marks a document seen in this sync without touching its content (HTTP 304, or a transient failure). */
-export async function touchDocument(db: Database['db'], tenantId: string, sourceId: string, url: string, generation: number): Promise<boolean> {
+/** Marks a document seen in this sync without touching its content (HTTP 304, or a transient failure); returns its stored links, or null when unknown. */
+export async function touchDocument(db: Database['db'], tenantId: string, sourceId: string, url: string, generation: number): Promise<string[] | null> {
   const r = await withTenant(db, tenantId, (tx) =>
-    tx.updateTable('documents').set({ generation, fetched_at: new Date() }).where('source_id', '=', sourceId).where('url', '=', url).executeTakeFirst(),
+    tx.updateTable('documents').set({ generation, fetched_at: new Date() }).where('source_id', '=', sourceId).where('url', '=', url).returning('links').executeTakeFirst(),
   );
-  return r.numUpdatedRows > 0n;
+  return r ? r.links : null;
 }
 
 /**
@@ -84,6 +85,7 @@ export async function storeDocument(db: Database['db'], d: DocumentToStore): Pro
         status: 'indexed',
         reason: null,
         generation: d.generation,
+        links: d.links.slice(0, 1000),
         fetched_at: new Date(),
       })
       .onConflict((oc) =>
@@ -96,6 +98,7 @@ export async function storeDocument(db: Database['db'], d: DocumentToStore): Pro
           status: 'indexed',
           reason: null,
           generation: eb.ref('excluded.generation'),
+          links: eb.ref('excluded.links'),
           fetched_at: eb.ref('excluded.fetched_at'),
           updated_at: new Date(),
         })),

@@ -48,12 +48,16 @@ export async function crawlSite(fetcher: Fetcher, opts: CrawlOptions, events: Cr
   const delay = Math.max(opts.delayMs, (robots.crawlDelay ?? 0) * 1000);
 
   const known = new Set<string>();
+  const offHost = new Set<string>();
   const fetched = new Set<string>();
   const frontier: { url: string; depth: number }[] = [];
   const enqueue = (raw: string, depth: number, base?: string) => {
     const url = normalizeUrl(raw, base);
-    if (!url || known.has(url)) return;
-    if (!sameHost(url, start)) return events.skipped(url, 'off_host');
+    if (!url || known.has(url) || offHost.has(url)) return;
+    if (!sameHost(url, start)) {
+      offHost.add(url);
+      return events.skipped(url, 'off_host');
+    }
     if (!allowedByPatterns(url, opts.include, opts.exclude)) return;
     known.add(url);
     frontier.push({ url, depth });

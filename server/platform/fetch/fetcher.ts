@@ -45,9 +45,22 @@ export interface FetchResult {
   redirects: string[];
 }
 
+/** A response whose body is read as it arrives (the chat provider's token stream). */
+export interface StreamResult {
+  status: number;
+  headers: Record<string, string>;
+  /** The raw body, capped at `maxBytes` and ended by the total timeout or the caller's signal. */
+  body: AsyncIterable<Buffer>;
+}
+
 /** The one way anything on the server makes an outbound HTTP request. */
 export interface Fetcher {
   fetch(url: string, opts?: FetchOptions): Promise<FetchResult>;
+  /**
+   * One request without redirects whose body streams (provider APIs): the same vetting, connect
+   * rules and caps as `fetch`; the body is not decompressed (identity encoding is requested).
+   */
+  stream(url: string, opts?: FetchOptions): Promise<StreamResult>;
   /** Runs the same checks as a fetch's first hop (scheme, port, credentials, DNS, address) without connecting; resolves to the normalized URL. */
   vet(url: string, opts?: { signal?: AbortSignal }): Promise<string>;
   close(): Promise<void>;
@@ -206,8 +219,50 @@ export function createFetcher(cfg: FetcherConfig): Fetcher {
     }
   }
 
+  async function streamUrl(input: string, opts: FetchOptions): Promise<StreamResult> {
+    const maxBytes = opts.maxBytes ?? defaults.maxBytes;
+    const method = opts.method ?? 'GET';
+    const headers = { ...requestHeaders(cfg.userAgent, opts), 'accept-encoding': 'identity' };
+    const total = new AbortController();
+    const totalTimer = setTimeout(() => total.abort(new Error('fetch timed out')), opts.totalMs ?? defaults.totalMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, total.signal]) : total.signal;
+    const at: HopInfo = { url: sanitizeUrl(input), hop: 0 };
+    try {
+      const target = await vetUrl(input, undefined, 0, policy, signal);
+      const headersDue = AbortSignal.timeout(opts.ttfbMs ?? defaults.ttfbMs);
+      const res = await send(target, method, headers, AbortSignal.any([signal, headersDue]), method === 'POST' ? opts.body : undefined);
+      const resHeaders = flattenHeaders(res.headers);
+      async function* capped(): AsyncIterable<Buffer> {
+        let seen = 0;
+        try {
+          for await (const chunk of res.body as AsyncIterable<Buffer>) {
+            seen += chunk.length;
+            if (seen > maxBytes) throw fetchFailed('too_large', at, { limit: maxBytes, which: 'wire' });
+            yield chunk;
+          }
+        } catch (err) {
+          if (err instanceof AppError) throw err;
+          if (total.signal.aborted) throw fetchFailed('timeout', at, { phase: 'total' });
+          if (opts.signal?.aborted) throw opts.signal.reason;
+          throw fetchFailed('network', at, { error: errorCode(err) ?? 'unknown' });
+        } finally {
+          clearTimeout(totalTimer);
+          discard(res.body);
+        }
+      }
+      return { status: res.statusCode, headers: resHeaders, body: capped() };
+    } catch (err) {
+      clearTimeout(totalTimer);
+      if (err instanceof AppError) throw err;
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      if (total.signal.aborted) throw fetchFailed('timeout', at, { phase: 'total' });
+      throw fetchFailed('network', at, { error: errorCode(err) ?? 'unknown' });
+    }
+  }
+
   return {
     fetch: (url, opts = {}) => fetchUrl(url, opts),
+    stream: (url, opts = {}) => streamUrl(url, opts),
     vet: (url, opts = {}) => vet(url, opts.signal),
     close: () => agent.close(),
   };

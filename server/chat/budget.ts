@@ -1,0 +1,54 @@
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { DB } from '../db/schema.ts';
+import { withTenant } from '../db/tenant.ts';
+import type { StateStore } from '../platform/state/state-store.ts';
+
+// Money is counted in micro-dollars (integers) so the state store can add atomically.
+const micro = (usd: number) => Math.ceil(usd * 1_000_000);
+const dayMs = 86_400_000;
+
+function dayKey(tenantId: string, now = new Date()): string {
+  return `budget:${tenantId}:${now.toISOString().slice(0, 10)}`;
+}
+
+/** A reservation to settle once the real cost is known. */
+export interface Reservation {
+  key: string;
+  reservedMicro: number;
+}
+
+/**
+ * Reserves the worst-case cost of one call against the tenant's daily cap (UTC day), atomically:
+ * of many concurrent requests, the ones that would pass the cap are refused. Null when over the cap.
+ * A counter new for the day is seeded from the day's metered usage, so a restart forgets nothing.
+ */
+export async function reserveBudget(state: StateStore, db: Kysely<DB>, tenantId: string, capUsd: number, worstCaseUsd: number): Promise<Reservation | null> {
+  const key = dayKey(tenantId);
+  const reserve = micro(worstCaseUsd);
+  let total = await state.incr(key, reserve, dayMs + 3_600_000);
+  if (total === reserve) {
+    const spent = await spentToday(db, tenantId);
+    if (spent > 0) total = await state.incr(key, micro(spent), dayMs + 3_600_000);
+  }
+  if (total > micro(capUsd)) {
+    await state.incr(key, -reserve, dayMs + 3_600_000);
+    return null;
+  }
+  return { key, reservedMicro: reserve };
+}
+
+/** Replaces the reservation with the real cost. */
+export async function settleBudget(state: StateStore, reservation: Reservation, actualUsd: number): Promise<void> {
+  const delta = micro(actualUsd) - reservation.reservedMicro;
+  if (delta !== 0) await state.incr(reservation.key, delta, dayMs + 3_600_000);
+}
+
+/** What the tenant spent today (UTC), from the metered usage. */
+export async function spentToday(db: Kysely<DB>, tenantId: string): Promise<number> {
+  const since = new Date(new Date().toISOString().slice(0, 10) + 'T00:00:00Z');
+  const row = await withTenant(db, tenantId, (tx) =>
+    tx.selectFrom('ai_usage').select(sql<string>`coalesce(sum(cost_usd), 0)`.as('usd')).where('created_at', '>=', since).executeTakeFirstOrThrow(),
+  );
+  return Number(row.usd);
+}
