@@ -8,6 +8,7 @@ import { rateLimitHook, requireRateTier } from './http/rate-limit.ts';
 import { applyHeaders, securityHeaders } from './http/security-headers.ts';
 import { apiRoutes } from './api.ts';
 import { healthRoutes } from './health/health.routes.ts';
+import { widgetRoutes } from './widget/widget.routes.ts';
 
 /** One registered route: method, URL pattern and rate-limit tier. */
 export interface RouteSummary {
@@ -26,7 +27,7 @@ declare module 'fastify' {
 }
 
 /** The parts of Deps the HTTP app needs. */
-export type AppDeps = Pick<Deps, 'config' | 'logger' | 'database' | 'state' | 'storage' | 'queue' | 'keys' | 'audit' | 'providers' | 'fetcher' | 'embedder'>;
+export type AppDeps = Pick<Deps, 'config' | 'logger' | 'database' | 'state' | 'storage' | 'queue' | 'keys' | 'audit' | 'providers' | 'fetcher' | 'embedder' | 'llm'>;
 
 /**
  * Builds the Fastify app (without listening): hooks every route shares, then the features.
@@ -76,5 +77,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, deps);
   await app.register(apiRoutes, { prefix: '/api', deps });
+  await app.register(widgetRoutes, { prefix: '/widget/v1', deps });
   return app;
 }

@@ -239,7 +239,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokens: { accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS, refreshTtlDays: e.REFRESH_TOKEN_TTL_DAYS },
     fetch: { allowedPorts: [80, 443, ...e.FETCH_EXTRA_PORTS], allowList: e.FETCH_ALLOW_LIST, userAgent: `CloopBot/1.0 (+${publicUrl})` },
     crawl: { concurrency: e.CRAWL_CONCURRENCY, delayMs: e.CRAWL_DELAY_MS },
-    llm: e.LLM_PROVIDER === 'openai' ? { provider: 'openai', baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY!, model: e.LLM_MODEL } : { provider: 'offline', model: 'cloop-offline-extractive' },
+    llm: e.LLM_PROVIDER === 'openai' ? { provider: 'openai', baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY!, model: e.LLM_MODEL } : { provider: 'offline', model: 'cloop-offline-extractive-v1' },
     llmPrices: { inputPerMTok: e.LLM_PRICE_INPUT_PER_MTOK, outputPerMTok: e.LLM_PRICE_OUTPUT_PER_MTOK },
     chat: {
       maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS,

@@ -88,7 +88,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       overrides.llm ??
       (config.llm.provider === 'openai'
         ? createOpenAiChatModel({ baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, model: config.llm.model, fetch: fetcherAsFetch(fetcher, { streaming: true, totalMs: 120_000 }) })
-        : createOfflineChatModel()),
+        : createOfflineChatModel({ model: config.llm.model })),
     database,
     state,
     storage,

@@ -75,8 +75,10 @@ function pageTitle(document: Document): string {
   const h1 = squash(document.querySelector('h1')?.textContent ?? '');
   const title = metaContent(document, 'meta[property="og:title"]') ?? squash(document.querySelector('title')?.textContent ?? '');
   if (!title) return shortTitle(h1);
-  const parts = title.split(/\s+[|–—·:-]\s+/);
-  return shortTitle(h1 && parts.length > 1 && parts.some((p) => p === h1) ? h1 : title);
+  const separator = /^\s*[|–—·:-]\s/;
+  const siteSuffix = h1 && title.startsWith(h1) && separator.test(title.slice(h1.length));
+  const sitePrefix = h1 && title.endsWith(h1) && separator.test([...title.slice(0, -h1.length)].reverse().join(''));
+  return shortTitle(siteSuffix || sitePrefix ? h1 : title);
 }
 
 function pageLinks(document: Document, base: string | undefined): string[] {
@@ -91,8 +93,10 @@ function pageLinks(document: Document, base: string | undefined): string[] {
 
 /** Readability's article element, or null when it finds nothing worth reading. */
 function article(document: Document): Element | null {
+  // Counted here: Readability's own `maxElemsToParse` relies on getElementsByTagName('*'), which linkedom answers with nothing.
+  if (document.querySelectorAll('*').length > maxReadabilityElements) return null;
   try {
-    const result = new Readability<Node>(document, { serializer: (node) => node, maxElemsToParse: maxReadabilityElements }).parse();
+    const result = new Readability<Node>(document, { serializer: (node) => node }).parse();
     const content = result?.content;
     return content && squash(content.textContent ?? '') ? (content as Element) : null;
   } catch {
@@ -106,10 +110,36 @@ function cleanedBody(document: Document): Element | null {
   return document.querySelector('main') ?? document.body ?? document.documentElement;
 }
 
+/** The page's own statement of where its content is: its only `<article>`, else `<main>`. */
+function semanticContainer(document: Document): Element | null {
+  const articles = document.querySelectorAll('article');
+  return articles.length === 1 ? articles[0]! : document.querySelector('main, [role=main]');
+}
+
+/**
+ * The content root. Readability's pick is trusted unless the page marks its content itself and
+ * Readability chose something else (on short pages it can prefer a wordy footer).
+ */
+function contentRoot(document: Document, useReadability: boolean): Element | null {
+  const container = semanticContainer(document);
+  const containerText = container ? squash(container.textContent ?? '') : '';
+  // Copied first: Readability takes the document apart.
+  const copy = containerText ? (container!.cloneNode(true) as Element) : null;
+  const found = useReadability ? article(document) : null;
+  const foundText = found ? squash(found.textContent ?? '') : '';
+  // A container much shorter than Readability's pick is a teaser, not the content.
+  if (found && (!copy || containerText.includes(foundText.slice(0, 80)) || containerText.length < foundText.length / 4)) return found;
+  if (copy) {
+    for (const el of Array.from(copy.querySelectorAll('nav, aside, form, footer, [role=navigation], [role=search]'))) el.remove();
+    return copy;
+  }
+  return cleanedBody(document);
+}
+
 /**
  * Reads a web page: metadata and every link from the whole page (crawlers need the navigation),
- * then the main content as found by Readability (navigation, footer and asides dropped), split
- * into sections at h1–h4.
+ * then the main content as found by Readability, checked against the page's own `<article>` or
+ * `<main>` (navigation, footer and asides dropped), split into sections at h1–h4.
  */
 export function extractHtml(html: string, pageUrl: string | undefined, budget: TextBudget): ExtractedDocument {
   const depth = nestingDepth(html);
@@ -129,7 +159,7 @@ export function extractHtml(html: string, pageUrl: string | undefined, budget: T
     ...(isNoindex(document) ? { noindex: true } : {}),
   };
   // Readability rewrites the document, so it runs after everything above was read.
-  const root = (depth <= maxReadabilityDepth ? article(document) : null) ?? cleanedBody(document);
+  const root = contentRoot(document, depth <= maxReadabilityDepth);
   if (root) doc.sections = sectionsFromDom(root, budget);
   return doc;
 }

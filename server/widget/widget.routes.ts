@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { chatBody, leadBody, sessionBody, type ChatEvent, type HistoryResponse, type WidgetConfig } from '../../contracts/widget.ts';
+import { newSecret } from '../auth/tokens.ts';
+import { answer, checkChatLimits, takeStreamSlot, type ChatDeps } from '../chat/chat.service.ts';
+import { isUuid, withTenant } from '../db/tenant.ts';
+import { appError } from '../errors.ts';
+import { sendError, toAppError } from '../http/error-handler.ts';
+import { parse } from '../http/validate.ts';
+import { tiers } from '../tenants/tiers.ts';
+import { originAllowed } from './origin.ts';
+import { siteByEmbedKey, type WidgetSite } from './site.system.ts';
+import { createVisitorTokens, type VisitorClaims } from './visitor-token.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The site resolved from the embed key, for widget API requests. */
+    widgetSite: WidgetSite | null;
+  }
+}
+
+const visitorHash = (secret: string) => createHash('sha256').update(secret).digest('base64url');
+const conversationParams = z.object({ conversationId: z.string().max(100) });
+
+/**
+ * The widget API (`/widget/v1`), an encapsulated context of its own: every request names its site
+ * by embed key and must come from one of the site's domains; CORS answers only those origins,
+ * never with credentials; no cookies. Chat, history and lead calls need the visitor token.
+ */
+export async function widgetRoutes(app: FastifyInstance, { deps }: { deps: ChatDeps }): Promise<void> {
+  const tokens = createVisitorTokens(deps.config.secret, deps.config.chat.visitorTokenTtlSeconds);
+  const production = deps.config.env === 'production';
+  app.decorateRequest('widgetSite', null);
+
+  app.addHook('onRequest', async function resolveSite(request, reply) {
+    reply.header('vary', 'Origin');
+    const key = (request.headers['x-cloop-key'] as string | undefined) ?? (request.query as { key?: string }).key;
+    const site = typeof key === 'string' ? await siteByEmbedKey(deps.database.db, key) : null;
+    if (!site) throw appError('embed_key_invalid');
+    const origin = request.headers.origin;
+    if (!originAllowed(origin, site.domains, production)) throw appError('origin_not_allowed');
+    reply.header('access-control-allow-origin', origin!);
+    reply.header('cross-origin-resource-policy', 'cross-origin');
+    request.widgetSite = site;
+  });
+
+  const siteOf = (request: FastifyRequest): WidgetSite => request.widgetSite!;
+  const visitorOf = async (request: FastifyRequest): Promise<VisitorClaims> => {
+    const header = request.headers.authorization;
+    const token = header?.match(/^Bearer ([\w.-]{20,2000})$/i)?.[1];
+    if (!token) throw appError('unauthorized', 'Start a chat session first.');
+    return tokens.verify(token, { siteId: siteOf(request).id, origin: request.headers.origin! });
+  };
+
+  app.options('/*', { config: { rateTier: 'public', auth: 'none' } }, async function preflight(_request, reply) {
+    return reply
+      .code(204)
+      .header('access-control-allow-methods', 'GET, POST')
+      .header('access-control-allow-headers', 'content-type, x-cloop-key, authorization')
+      .header('access-control-max-age', '600')
+      .send();
+  });
+
+  app.get('/config', { config: { rateTier: 'public', auth: 'none' } }, async function config(request, reply) {
+    const site = siteOf(request);
+    const s = site.settings;
+    // An explicit allow-list of public fields: nothing else of the site ever reaches a visitor.
+    const body: WidgetConfig = {
+      siteName: site.name,
+      greeting: s.greeting,
+      starterQuestions: s.starterQuestions,
+      languages: s.languages,
+      colors: s.colors,
+      position: s.position,
+      emailCapture: s.emailCapture,
+      showBranding: !tiers[site.tier].features.removeBranding,
+    };
+    return reply.header('cache-control', 'no-cache').send(body);
+  });
+
+  app.post('/session', { config: { rateTier: 'public', auth: 'none' } }, async function session(request) {
+    const site = siteOf(request);
+    const { visitorId } = parse(sessionBody, request.body);
+    const { id, secret } = await withTenant(deps.database.db, site.tenantId, async (tx) => {
+      if (visitorId) {
+        const known = await tx.selectFrom('visitors').select('id').where('secret_hash', '=', visitorHash(visitorId)).where('site_id', '=', site.id).executeTakeFirst();
+        if (known) {
+          await tx.updateTable('visitors').set({ last_seen_at: new Date() }).where('id', '=', known.id).execute();
+          return { id: known.id, secret: visitorId };
+        }
+      }
+      const fresh = newSecret();
+      const row = await tx.insertInto('visitors').values({ tenant_id: site.tenantId, site_id: site.id, secret_hash: visitorHash(fresh) }).returning('id').executeTakeFirstOrThrow();
+      return { id: row.id, secret: fresh };
+    });
+    const token = await tokens.sign({ visitorId: id, siteId: site.id, origin: request.headers.origin! });
+    return { token, expiresIn: tokens.ttlSeconds, visitorId: secret };
+  });
+
+  app.post('/chat', { config: { rateTier: 'chat', auth: 'none' } }, async function chat(request, reply) {
+    const site = siteOf(request);
+    const visitor = await visitorOf(request);
+    const body = parse(chatBody, request.body);
+    await checkChatLimits(deps, { site, visitorId: visitor.visitorId, ip: request.ip, conversationId: body.conversationId });
+    const freeSlot = await takeStreamSlot(deps, site.id);
+    const abort = new AbortController();
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+      connection: 'keep-alive',
+    });
+    res.on('close', () => abort.abort());
+    const send = (ev: ChatEvent) => {
+      if (!res.writableEnded) res.write(`event: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`);
+    };
+    const heartbeat = setInterval(() => !res.writableEnded && res.write(': heartbeat\n\n'), 15_000);
+    try {
+      for await (const ev of answer(deps, { site, visitorId: visitor.visitorId, ip: request.ip, signal: abort.signal, ...body })) {
+        if (abort.signal.aborted) break;
+        send(ev);
+      }
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.status >= 500) request.log.error({ err }, 'chat failed');
+      send({ type: 'error', code: e.code, message: e.message });
+    } finally {
+      clearInterval(heartbeat);
+      await freeSlot();
+      if (!res.writableEnded) res.end();
+    }
+  });
+
+  app.get('/conversations/:conversationId/messages', { config: { rateTier: 'public', auth: 'none' } }, async function history(request): Promise<HistoryResponse> {
+    const site = siteOf(request);
+    const visitor = await visitorOf(request);
+    const { conversationId } = parse(conversationParams, request.params);
+    return withTenant(deps.database.db, site.tenantId, async (tx) => {
+      const c = isUuid(conversationId)
+        ? await tx.selectFrom('conversations').select(['id', 'phase']).where('id', '=', conversationId).where('visitor_id', '=', visitor.visitorId).where('site_id', '=', site.id).executeTakeFirst()
+        : undefined;
+      if (!c) throw appError('conversation_not_found');
+      const rows = await tx.selectFrom('messages').select(['id', 'role', 'text', 'sources', 'created_at']).where('conversation_id', '=', c.id).orderBy('created_at').limit(200).execute();
+      const lead = await tx.selectFrom('leads').select('id').where('conversation_id', '=', c.id).executeTakeFirst();
+      return {
+        conversationId: c.id,
+        phase: c.phase,
+        hasEmail: Boolean(lead),
+        messages: rows.map((m) => ({ id: m.id, role: m.role, text: m.text, sources: m.sources as HistoryResponse['messages'][number]['sources'], createdAt: m.created_at.toISOString() })),
+      };
+    });
+  });
+
+  app.post('/lead', { config: { rateTier: 'public', auth: 'none' } }, async function lead(request) {
+    const site = siteOf(request);
+    const visitor = await visitorOf(request);
+    const body = parse(leadBody, request.body);
+    await withTenant(deps.database.db, site.tenantId, async (tx) => {
+      const c = await tx.selectFrom('conversations').select('id').where('id', '=', body.conversationId).where('visitor_id', '=', visitor.visitorId).where('site_id', '=', site.id).executeTakeFirst();
+      if (!c) throw appError('conversation_not_found');
+      const email = body.email.toLowerCase();
+      await tx
+        .insertInto('leads')
+        .values({ tenant_id: site.tenantId, site_id: site.id, conversation_id: c.id, visitor_id: visitor.visitorId, email })
+        .onConflict((oc) => oc.column('conversation_id').doUpdateSet({ email, updated_at: new Date() }))
+        .execute();
+      await tx.updateTable('visitors').set({ email }).where('id', '=', visitor.visitorId).execute();
+    });
+    return { ok: true };
+  });
+
+  // Errors of the widget API carry CORS headers too, so the widget can read them.
+  app.setErrorHandler(function widgetError(err, request, reply: FastifyReply) {
+    const e = toAppError(err);
+    if (e.status >= 500) request.log.error({ err, code: e.code }, 'widget request failed');
+    const origin = request.headers.origin;
+    if (request.widgetSite && origin) reply.header('access-control-allow-origin', origin);
+    return sendError(request, reply, e);
+  });
+}
