@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { ChatEvent } from '../contracts/widget.ts';
 import type { Deps } from '../server/deps.ts';
 import { chunkDocument } from '../server/knowledge/chunk/chunk.ts';
@@ -50,6 +50,6 @@ export function widgetClient(app: FastifyInstance, embedKey: string, origin: str
       const res = await app.inject({ method: 'POST', url: '/widget/v1/chat', headers: headers(), payload: { message, ...extra } });
       return { res, events: res.statusCode === 200 ? parseEvents(res.body) : [] };
     },
-    inject: (opts: Parameters<FastifyInstance['inject']>[0] & object) => app.inject({ ...opts, headers: { ...headers(), ...((opts as { headers?: Record<string, string> }).headers ?? {}) } }),
+    inject: (opts: InjectOptions) => app.inject({ ...opts, headers: { ...headers(), ...((opts.headers as Record<string, string> | undefined) ?? {}) } }),
   };
 }

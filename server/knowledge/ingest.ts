@@ -74,8 +74,10 @@ async function indexExtracted(deps: IngestDeps, ctx: SourceContext, tracker: Pro
 /** Opens a sync: bumps the source's generation and marks it running; null when it was cancelled or deleted. */
 async function beginSync(deps: IngestDeps, job: SyncJob, status: 'crawling' | 'processing') {
   return withTenant(deps.database.db, job.tenantId, async (tx) => {
-    const source = await tx.selectFrom('sources').selectAll().where('id', '=', job.sourceId).executeTakeFirst();
+    const source = await tx.selectFrom('sources').selectAll().where('id', '=', job.sourceId).forUpdate().executeTakeFirst();
     if (!source || source.status === 'cancelled') return null;
+    // Another run of this source is alive (its progress is written every 250 ms): this one is a duplicate.
+    if ((source.status === 'crawling' || source.status === 'processing') && Date.now() - source.updated_at.getTime() < 120_000) return null;
     const site = await tx.selectFrom('sites').select(['id', 'settings']).where('id', '=', source.site_id).executeTakeFirstOrThrow();
     const tenant = await tx.selectFrom('tenants').select('tier').executeTakeFirstOrThrow();
     const generation = source.generation + 1;

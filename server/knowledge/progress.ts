@@ -2,6 +2,8 @@ import type { Database } from '../db/database.ts';
 import type { SourceStatus } from '../db/schema.ts';
 import { withTenant } from '../db/tenant.ts';
 
+const harmless = new Set(['off_host', 'page_limit']);
+
 /** A source's progress as the dashboard shows it. */
 export interface SourceProgress {
   found: number;
@@ -12,7 +14,7 @@ export interface SourceProgress {
   failed: number;
   chunks: number;
   skippedReasons: Record<string, number>;
-  /** The latest per-page problems (at most 50). */
+  /** The latest per-page problems (at most 200). */
   errors: { url: string; reason: string }[];
 }
 
@@ -43,8 +45,10 @@ export class ProgressTracker {
     if (failed) this.progress.failed++;
     else this.progress.skipped++;
     this.progress.skippedReasons[reason] = (this.progress.skippedReasons[reason] ?? 0) + 1;
+    // Links to other sites are counted, not listed: the list is for pages of the site.
+    if (harmless.has(reason)) return;
     this.progress.errors.push({ url: url.slice(0, 500), reason });
-    if (this.progress.errors.length > 50) this.progress.errors.shift();
+    if (this.progress.errors.length > 200) this.progress.errors.shift();
   }
 
   /** Writes the progress if the last write is older than 250 ms (or when `force`). */

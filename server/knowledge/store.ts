@@ -5,6 +5,11 @@ import type { Database } from '../db/database.ts';
 import type { Chunk } from './chunk/chunk.ts';
 import { vectorLiteral } from './retrieval.ts';
 
+/** A generation that never moves a document backwards (two overlapping syncs must not undo each other). */
+function newest(generation: number) {
+  return sql<number>`greatest(generation, ${generation})`;
+}
+
 /** The identity of the content of a document: the same text gives the same hash. */
 export function contentHash(sections: { headingPath: string[]; text: string }[]): string {
   const h = createHash('sha256');
@@ -41,7 +46,7 @@ export async function precheck(db: Database['db'], d: { tenantId: string; siteId
   return withTenant(db, d.tenantId, async (tx) => {
     const same = await tx.selectFrom('documents').select(['id', 'content_hash', 'status']).where('source_id', '=', d.sourceId).where('url', '=', d.url).executeTakeFirst();
     if (same && same.content_hash === d.hash && same.status === 'indexed') {
-      await tx.updateTable('documents').set({ generation: d.generation, etag: d.etag, last_modified: d.lastModified, links: d.links.slice(0, 1000), fetched_at: new Date() }).where('id', '=', same.id).execute();
+      await tx.updateTable('documents').set({ generation: newest(d.generation), etag: d.etag, last_modified: d.lastModified, links: d.links.slice(0, 1000), fetched_at: new Date() }).where('id', '=', same.id).execute();
       return { kind: 'unchanged' };
     }
     const twin = await tx
@@ -59,7 +64,7 @@ export async function precheck(db: Database['db'], d: { tenantId: string; siteId
 /** Marks a document seen in this sync without touching its content (HTTP 304, or a transient failure); returns its stored links, or null when unknown. */
 export async function touchDocument(db: Database['db'], tenantId: string, sourceId: string, url: string, generation: number): Promise<string[] | null> {
   const r = await withTenant(db, tenantId, (tx) =>
-    tx.updateTable('documents').set({ generation, fetched_at: new Date() }).where('source_id', '=', sourceId).where('url', '=', url).returning('links').executeTakeFirst(),
+    tx.updateTable('documents').set({ generation: newest(generation), fetched_at: new Date() }).where('source_id', '=', sourceId).where('url', '=', url).returning('links').executeTakeFirst(),
   );
   return r ? r.links : null;
 }
@@ -97,7 +102,7 @@ export async function storeDocument(db: Database['db'], d: DocumentToStore): Pro
           last_modified: eb.ref('excluded.last_modified'),
           status: 'indexed',
           reason: null,
-          generation: eb.ref('excluded.generation'),
+          generation: sql<number>`greatest(documents.generation, excluded.generation)`,
           links: eb.ref('excluded.links'),
           fetched_at: eb.ref('excluded.fetched_at'),
           updated_at: new Date(),
@@ -147,13 +152,13 @@ export async function recordFailedDocument(db: Database['db'], d: { tenantId: st
     const existing = await tx.selectFrom('documents').select(['id', 'status']).where('source_id', '=', d.sourceId).where('url', '=', d.url).executeTakeFirst();
     // A page indexed before keeps its content through a failed re-sync.
     if (existing?.status === 'indexed') {
-      await tx.updateTable('documents').set({ generation: d.generation }).where('id', '=', existing.id).execute();
+      await tx.updateTable('documents').set({ generation: newest(d.generation) }).where('id', '=', existing.id).execute();
       return;
     }
     await tx
       .insertInto('documents')
       .values({ tenant_id: d.tenantId, site_id: d.siteId, source_id: d.sourceId, url: d.url.slice(0, 2048), status: d.status, reason: d.reason.slice(0, 200), generation: d.generation })
-      .onConflict((oc) => oc.columns(['source_id', 'url']).doUpdateSet({ status: d.status, reason: d.reason.slice(0, 200), generation: d.generation, updated_at: new Date() }))
+      .onConflict((oc) => oc.columns(['source_id', 'url']).doUpdateSet({ status: d.status, reason: d.reason.slice(0, 200), generation: sql<number>`greatest(documents.generation, excluded.generation)`, updated_at: new Date() }))
       .execute();
   });
 }

@@ -1,8 +1,8 @@
 import { extractError } from './extract-errors.ts';
 
-/** Collapses every run of whitespace (newlines included) to one space and trims. */
+/** Collapses every run of whitespace (newlines included) and control characters (broken PDF font maps) to one space and trims. */
 export function squash(text: string): string {
-  return text.replace(/[\s\u00a0\u200b\ufeff]+/g, ' ').trim();
+  return text.replace(/[\s\u00a0\u200b\ufeff\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
 }
 
 /** Tidies multi-line text: CRLF to LF, spaces squashed within lines, at most one blank line between paragraphs. */
@@ -10,7 +10,7 @@ export function tidyLines(text: string): string {
   return text
     .replace(/\r\n?/g, '\n')
     .split('\n')
-    .map((line) => line.replace(/[ \t\f\v\u00a0\u200b\ufeff]+/g, ' ').trim())
+    .map((line) => line.replace(/[ \t\f\v\u00a0\u200b\ufeff\u0000-\u0009\u000b-\u001f\u007f-\u009f]+/g, ' ').trim())
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
