@@ -120,10 +120,9 @@ export async function widgetRoutes(app: FastifyInstance, { deps }: { deps: ChatD
     };
     const heartbeat = setInterval(() => !res.writableEnded && res.write(': heartbeat\n\n'), 15_000);
     try {
-      for await (const ev of answer(deps, { site, visitorId: visitor.visitorId, ip: request.ip, signal: abort.signal, ...body })) {
-        if (abort.signal.aborted) break;
-        send(ev);
-      }
+      // Run to the end even after the visitor left: the model stops (abort), and the partial answer
+      // is still stored and its cost metered; `send` writes nothing to a closed response.
+      for await (const ev of answer(deps, { site, visitorId: visitor.visitorId, ip: request.ip, signal: abort.signal, ...body })) send(ev);
     } catch (err) {
       const e = toAppError(err);
       if (e.status >= 500) request.log.error({ err }, 'chat failed');
