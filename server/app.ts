@@ -9,6 +9,7 @@ import { applyHeaders, securityHeaders } from './http/security-headers.ts';
 import { apiRoutes } from './api.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { widgetRoutes } from './widget/widget.routes.ts';
+import { widgetAssetsRoutes } from './widget-assets/assets.routes.ts';
 
 /** One registered route: method, URL pattern and rate-limit tier. */
 export interface RouteSummary {
@@ -78,5 +79,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, deps);
   await app.register(apiRoutes, { prefix: '/api', deps });
   await app.register(widgetRoutes, { prefix: '/widget/v1', deps });
+  await app.register(widgetAssetsRoutes, { config });
   return app;
 }
