@@ -11,6 +11,10 @@ import { gzipSync } from 'node:zlib';
 import react from '@vitejs/plugin-react';
 import { build } from 'vite';
 
+// Always a production build (React's production bundle), even when run from a test runner that set
+// NODE_ENV=test: Vite takes NODE_ENV from the environment when it is set.
+process.env.NODE_ENV = 'production';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const source = path.join(root, 'dashboard');
 const outDir = path.resolve(process.env.CLOOP_DASHBOARD_OUT_DIR || path.join(root, 'dist/dashboard'));
@@ -20,6 +24,7 @@ await build({
   root: source,
   base: '/app/',
   configFile: false,
+  mode: 'production',
   logLevel: 'warn',
   publicDir: false,
   plugins: [react()],

@@ -10,6 +10,7 @@ import { apiRoutes } from './api.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { widgetRoutes } from './widget/widget.routes.ts';
 import { widgetAssetsRoutes } from './widget-assets/assets.routes.ts';
+import { dashboardRoutes } from './dashboard-assets/assets.routes.ts';
 
 /** One registered route: method, URL pattern and rate-limit tier. */
 export interface RouteSummary {
@@ -80,5 +81,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(apiRoutes, { prefix: '/api', deps });
   await app.register(widgetRoutes, { prefix: '/widget/v1', deps });
   await app.register(widgetAssetsRoutes, { config });
+  await app.register(dashboardRoutes, { config });
   return app;
 }

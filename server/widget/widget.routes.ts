@@ -31,6 +31,7 @@ const conversationParams = z.object({ conversationId: z.string().max(100) });
 export async function widgetRoutes(app: FastifyInstance, { deps }: { deps: ChatDeps }): Promise<void> {
   const tokens = createVisitorTokens(deps.config.secret, deps.config.chat.visitorTokenTtlSeconds);
   const production = deps.config.env === 'production';
+  const ownOrigin = new URL(deps.config.publicUrl).origin;
   app.decorateRequest('widgetSite', null);
 
   app.addHook('onRequest', async function resolveSite(request, reply) {
@@ -38,6 +39,8 @@ export async function widgetRoutes(app: FastifyInstance, { deps }: { deps: ChatD
     const key = (request.headers['x-cloop-key'] as string | undefined) ?? (request.query as { key?: string }).key;
     const site = typeof key === 'string' ? await siteByEmbedKey(deps.database.db, key) : null;
     if (!site) throw appError('embed_key_invalid');
+    // Browsers send no Origin on same-origin GETs (the dashboard's preview runs on Cloop's own host).
+    if (!request.headers.origin && request.headers['sec-fetch-site'] === 'same-origin') request.headers.origin = ownOrigin;
     const origin = request.headers.origin;
     if (!originAllowed(origin, site.domains, production)) throw appError('origin_not_allowed');
     reply.header('access-control-allow-origin', origin!);

@@ -11,7 +11,7 @@ background:var(--bg);color:var(--fg);border-radius:16px;box-shadow:0 12px 48px r
 font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;-webkit-text-size-adjust:100%}
 @media (prefers-color-scheme:dark){.panel{--bg:#16181d;--fg:#e8eaed;--muted:#a8b0b9;--line:#3d434c;--bot:#24282f;color-scheme:dark}}
 :host([data-position=left]) .panel{right:auto;left:20px}
-@media (max-width:639.98px){.panel{left:0;right:0;top:var(--vv-top,0px);bottom:auto;width:100%;height:100vh;height:100dvh;height:var(--vv-height,100dvh);border-radius:0;box-shadow:none}}
+@media (max-width:639.98px){.panel,:host([data-position=left]) .panel{left:0;right:0;top:var(--vv-top,0px);bottom:auto;width:100%;height:100vh;height:100dvh;height:var(--vv-height,100dvh);border-radius:0;box-shadow:none}}
 *,*::before,*::after{box-sizing:border-box}
 button,input,textarea{font:inherit;color:inherit;margin:0}
 button{cursor:pointer}
