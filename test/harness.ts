@@ -50,6 +50,9 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     CLOOP_DATA_DIR: path.join(os.tmpdir(), `cloop-test-${randomUUID()}`),
     CLOOP_SECRET: 'test-secret-test-secret-test-secret-0123456789',
     LOG_LEVEL: 'info',
+    // Tests sign in many users from one address; rate-limit tests set their own limits.
+    RATE_LIMIT_AUTH: '100000/60',
+    RATE_LIMIT_ADMIN: '100000/60',
     // Each test app has its own Redis key space, as each has its own tenant.
     ...(testRedisUrl ? { REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: `test-${randomUUID()}:` } : {}),
     ...overrides,

@@ -154,3 +154,25 @@ describe('the tenant', () => {
     expect((await t.app.inject({ url: '/api/audit?from=yesterday', headers: owner.headers })).statusCode).toBe(400);
   });
 });
+
+describe('the account', () => {
+  it('exports everything to its Owner and terminates with a 30-day retention, ending every session', async () => {
+    const owner = await newOwner(t.app, t.deps);
+    const admin = await joinAs(t.app, t.deps, owner.tenantId, 'admin');
+    await t.app.inject({ method: 'POST', url: '/api/sites', headers: owner.headers, payload: { name: 'Exported site' } });
+    expect((await t.app.inject({ url: '/api/tenant/export', headers: admin.headers })).statusCode).toBe(403);
+    const exported = await t.app.inject({ url: '/api/tenant/export', headers: owner.headers });
+    expect(exported.statusCode).toBe(200);
+    expect(exported.json().sites.map((s: { name: string }) => s.name)).toEqual(['Exported site']);
+    expect(exported.body).not.toContain('embed_key');
+
+    const name = (await t.app.inject({ url: '/api/tenant', headers: owner.headers })).json().name;
+    expect((await t.app.inject({ method: 'DELETE', url: '/api/tenant', headers: owner.headers, payload: { confirm: 'wrong' } })).statusCode).toBe(400);
+    const done = await t.app.inject({ method: 'DELETE', url: '/api/tenant', headers: owner.headers, payload: { confirm: name } });
+    expect(done.statusCode).toBe(200);
+    const days = (new Date(done.json().purgeAfter).getTime() - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(29.9);
+    expect((await t.app.inject({ url: '/api/sites', headers: owner.headers })).statusCode).toBe(401);
+    expect((await t.app.inject({ url: '/api/sites', headers: admin.headers })).statusCode).toBe(401);
+  });
+});

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { actorOf } from '../auth/authenticate.ts';
 import { parse } from '../http/validate.ts';
 import { tiers, type Tier } from './tiers.ts';
-import { getTenant, setTier, updateTenant, type TenantsDeps } from './tenants.service.ts';
+import { exportTenant, getTenant, setTier, terminateTenant, updateTenant, type TenantsDeps } from './tenants.service.ts';
 
 const updateBody = z.object({ name: z.string().trim().min(1).max(200).optional(), dailyBudgetUsd: z.number().min(0).max(100_000).optional() }).strict();
 const tierBody = z.object({ tier: z.enum(Object.keys(tiers) as [Tier, ...Tier[]]) }).strict();
@@ -19,5 +19,12 @@ export async function tenantsRoutes(app: FastifyInstance, deps: TenantsDeps): Pr
   });
   app.put('/tenant/tier', { config: admin }, async function tier(request) {
     return setTier(deps, actorOf(request), parse(tierBody, request.body).tier, request.id);
+  });
+  app.get('/tenant/export', { config: admin }, async function exportRoute(request, reply) {
+    const data = await exportTenant(deps, actorOf(request), request.id);
+    return reply.header('content-disposition', 'attachment; filename="cloop-export.json"').send(data);
+  });
+  app.delete('/tenant', { config: admin }, async function terminate(request) {
+    return terminateTenant(deps, actorOf(request), parse(z.object({ confirm: z.string().max(200) }).strict(), request.body).confirm, request.id);
   });
 }
