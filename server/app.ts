@@ -80,7 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, deps);
   await app.register(apiRoutes, { prefix: '/api', deps });
   await app.register(widgetRoutes, { prefix: '/widget/v1', deps });
-  await app.register(widgetAssetsRoutes, { config });
-  await app.register(dashboardRoutes, { config });
+  await app.register(widgetAssetsRoutes, { config, ...(config.assets.widgetDir ? { dir: config.assets.widgetDir } : {}) });
+  await app.register(dashboardRoutes, { config, ...(config.assets.dashboardDir ? { dir: config.assets.dashboardDir } : {}) });
   return app;
 }

@@ -55,6 +55,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FILE: z.string().min(1).optional(),
   AUDIT_LOG_FILE: z.string().min(1).optional(),
+  WIDGET_ASSETS_DIR: z.string().min(1).optional(),
+  DASHBOARD_ASSETS_DIR: z.string().min(1).optional(),
   CLOOP_WORKERS: bool.optional(),
   GOOGLE_CLIENT_ID: z.string().min(1).optional(),
   GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
@@ -114,6 +116,8 @@ export interface Config {
   log: { level: string; file?: string };
   /** Where the audit stream's JSON lines go (besides the audit_events table). */
   auditLogFile: string;
+  /** Built front-ends (default: `dist/widget`, `dist/dashboard` in the repository). */
+  assets: { widgetDir?: string; dashboardDir?: string };
   /** Whether this process runs the job workers (embedded default: yes). */
   runWorkers: boolean;
   /** Enabled sign-in providers (each by its client id and secret). */
@@ -223,6 +227,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     log: { level: e.LOG_LEVEL, ...(e.LOG_FILE ? { file: e.LOG_FILE } : {}) },
     auditLogFile: path.resolve(e.AUDIT_LOG_FILE ?? path.join(dataDir, 'audit.log')),
+    assets: {
+      ...(e.WIDGET_ASSETS_DIR ? { widgetDir: path.resolve(e.WIDGET_ASSETS_DIR) } : {}),
+      ...(e.DASHBOARD_ASSETS_DIR ? { dashboardDir: path.resolve(e.DASHBOARD_ASSETS_DIR) } : {}),
+    },
     runWorkers: e.CLOOP_WORKERS ?? !e.DATABASE_URL,
     oauth: {
       ...(e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET

@@ -20,8 +20,7 @@ const apps: TestApp[] = [];
 
 /** A test app with the widget assets plugin over `assetDir`. */
 async function appWith(assetDir: string, env: Record<string, string> = {}): Promise<TestApp> {
-  const t = await buildTestApp(database, env);
-  await t.app.register(widgetAssetsRoutes, { config: t.config, dir: assetDir });
+  const t = await buildTestApp(database, { ...env, WIDGET_ASSETS_DIR: assetDir });
   apps.push(t);
   return t;
 }
