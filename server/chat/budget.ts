@@ -25,17 +25,41 @@ export interface Reservation {
  */
 export async function reserveBudget(state: StateStore, db: Kysely<DB>, tenantId: string, capUsd: number, worstCaseUsd: number): Promise<Reservation | null> {
   const key = dayKey(tenantId);
+  await seedDay(state, db, tenantId, key);
   const reserve = micro(worstCaseUsd);
-  let total = await state.incr(key, reserve, dayMs + 3_600_000);
-  if (total === reserve) {
-    const spent = await spentToday(db, tenantId);
-    if (spent > 0) total = await state.incr(key, micro(spent), dayMs + 3_600_000);
-  }
+  const total = await state.incr(key, reserve, dayMs + 3_600_000);
   if (total > micro(capUsd)) {
     await state.incr(key, -reserve, dayMs + 3_600_000);
     return null;
   }
   return { key, reservedMicro: reserve };
+}
+
+/**
+ * A day's counter starts from what the metered usage already says (a restart, or a lost Redis key,
+ * forgets nothing). Exactly one caller seeds it; the others wait until it is seeded, so no request
+ * is checked against an unseeded counter.
+ */
+async function seedDay(state: StateStore, db: Kysely<DB>, tenantId: string, key: string): Promise<void> {
+  const done = `${key}:seeded`;
+  if (await state.get(done)) return;
+  const ttl = dayMs + 3_600_000;
+  if ((await state.incr(`${key}:seeding`, 1, 60_000)) === 1) {
+    try {
+      const spent = await spentToday(db, tenantId);
+      if (spent > 0) await state.incr(key, micro(spent), ttl);
+      await state.set(done, '1', ttl);
+    } catch (err) {
+      await state.del(`${key}:seeding`).catch(() => {});
+      throw err;
+    }
+    return;
+  }
+  for (let i = 0; i < 200; i++) {
+    if (await state.get(done)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('budget counter was not seeded in time');
 }
 
 /** Replaces the reservation with the real cost. */

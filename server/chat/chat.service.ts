@@ -13,6 +13,7 @@ import { redactPii } from './blocks/redact.ts';
 import { cannedText } from './messages.ts';
 import { newSecret } from '../auth/tokens.ts';
 import { tiers } from '../tenants/tiers.ts';
+import { meterEmbedding } from '../knowledge/metering.ts';
 
 /** What the chat needs. */
 export type ChatDeps = Pick<Deps, 'config' | 'database' | 'state' | 'embedder' | 'llm' | 'audit' | 'logger'>;
@@ -94,10 +95,11 @@ async function recordQuestion(deps: ChatDeps, input: ChatInput) {
 
 /** Retrieval for the question, with the conversation's entry page as context (its passages rank a little higher). */
 async function retrieve(deps: ChatDeps, site: WidgetSite, question: string, entryPage: string | null): Promise<SearchHit[]> {
-  const { vectors } = await deps.embedder.embed([question], { purpose: 'query' });
-  const hits = await withTenant(deps.database.db, site.tenantId, (tx) =>
-    hybridSearch(tx, { id: site.id, languages: site.settings.languages, chunkCount: site.chunkCount }, { text: question, vector: vectors[0]! }, { limit: 8 }),
-  );
+  const { vectors, usage } = await deps.embedder.embed([question], { purpose: 'query' });
+  const hits = await withTenant(deps.database.db, site.tenantId, async (tx) => {
+    await meterEmbedding(tx, site.tenantId, site.id, deps.embedder.model, usage);
+    return hybridSearch(tx, { id: site.id, languages: site.settings.languages, chunkCount: site.chunkCount }, { text: question, vector: vectors[0]! }, { limit: 8 });
+  });
   if (entryPage) for (const h of hits) if (h.url === entryPage) h.score += 1 / 120;
   return hits.sort((a, b) => b.score - a.score);
 }
@@ -120,13 +122,28 @@ export async function* answer(deps: ChatDeps, input: ChatInput): AsyncGenerator<
   const maxOut = deps.config.chat.maxOutputTokens;
   const capUsd = site.dailyBudgetUsd ?? tiers[site.tier].limits.dailyBudgetUsd;
 
-  let reservation: Reservation | null = null;
+  const held: { reservation: Reservation | null; spentUsd: number } = { reservation: null, spentUsd: 0 };
   if (deps.llm.provider !== 'offline') {
-    reservation = await reserveBudget(deps.state, deps.database.db, site.tenantId, capUsd, cost(deps, promptTokenReserve, maxOut));
+    held.reservation = await reserveBudget(deps.state, deps.database.db, site.tenantId, capUsd, cost(deps, promptTokenReserve, maxOut));
   }
+  // Whatever happens from here on (an unknown conversation, a broken stream), the reservation is settled.
+  try {
+    yield* answerWithin(deps, input, held, { language, capture, maxOut, capUsd, overBudget: deps.llm.provider !== 'offline' && !held.reservation });
+  } finally {
+    if (held.reservation) await settleBudget(deps.state, held.reservation, held.spentUsd).catch(() => {});
+  }
+}
+
+async function* answerWithin(
+  deps: ChatDeps,
+  input: ChatInput,
+  held: { reservation: Reservation | null; spentUsd: number },
+  o: { language: string | null; capture: 'off' | 'on_request' | 'after_first_answer'; maxOut: number; capUsd: number; overBudget: boolean },
+): AsyncGenerator<ChatEvent> {
+  const { site } = input;
+  const { language, capture, maxOut, capUsd, overBudget } = o;
   const q = await recordQuestion(deps, input);
   const conversationId = q.conversation.id;
-  const overBudget = deps.llm.provider !== 'offline' && !reservation;
   const askEmail = capture !== 'off' && !q.hasEmail && (q.wantsContact || overBudget);
   yield { type: 'phase', conversationId, phase: q.phase, askEmail };
 
@@ -176,8 +193,7 @@ export async function* answer(deps: ChatDeps, input: ChatInput): AsyncGenerator<
     return;
   }
 
-  let settled = 0;
-  try {
+  {
     const safeQuestion = redactPii(input.message).text;
     const hits = await retrieve(deps, site, safeQuestion, q.conversation.entry_page);
     const confidence = confidenceFrom(hits, calibrationFor(deps.embedder.model));
@@ -220,32 +236,31 @@ export async function* answer(deps: ChatDeps, input: ChatInput): AsyncGenerator<
         // The model tried to reveal its instructions: stop reading it.
         if (filter.tripped) break;
       }
-      const rest = filter.end();
-      if (rest) {
-        text += rest;
-        yield { type: 'token', text: rest };
-      }
     } catch (err) {
       partial = true;
       deps.logger.warn({ err: (err as Error).message, conversationId }, 'answer stream broke');
-      if (!usage.outputTokens) usage = { inputTokens: Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4), outputTokens: Math.ceil(text.length / 4) };
     }
+    // What the filter still holds back belongs to the answer, complete or partial.
+    const rest = filter.end();
+    if (rest) {
+      text += rest;
+      if (!input.signal.aborted) yield { type: 'token', text: rest };
+    }
+    if (partial && !usage.outputTokens) usage = { inputTokens: Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4), outputTokens: Math.ceil(text.length / 4) };
     const cited = new Set([...text.matchAll(/\[(\d{1,2})\]/g)].map((m) => Number(m[1])));
     const sources: CitedSource[] = passages
       .filter((p) => cited.size === 0 ? p.n <= 3 : cited.has(p.n))
       .map((p) => ({ n: p.n, title: p.title, url: p.url.startsWith('upload:') ? null : p.url, page: p.page }));
     if (text) yield { type: 'sources', sources };
     const messageId = await store(partial && !text ? cannedText('failed', language) : text, { sources, confidence, answered: !partial, partial, ...usage, model: deps.llm.model });
-    settled = cost(deps, usage.inputTokens, usage.outputTokens);
-    if (reservation) await settleBudget(deps.state, reservation, settled);
-    reservation = null;
+    held.spentUsd = cost(deps, usage.inputTokens, usage.outputTokens);
+    if (held.reservation) await settleBudget(deps.state, held.reservation, held.spentUsd);
+    held.reservation = null;
     if (partial && !input.signal.aborted) {
       yield { type: 'error', code: 'llm_failed', message: cannedText('failed', language) };
       return;
     }
     if (capture === 'after_first_answer' && !q.hasEmail && !askEmail) yield { type: 'phase', conversationId, phase: q.phase, askEmail: true };
     yield { type: 'done', conversationId, messageId, confidence, answered: true };
-  } finally {
-    if (reservation) await settleBudget(deps.state, reservation, settled).catch(() => {});
   }
 }

@@ -9,6 +9,7 @@ import { normalizeUrl, sameHost } from './crawl/urls.ts';
 import { detectKind, extract } from './extract/extract.ts';
 import type { ExtractedDocument } from './extract/types.ts';
 import { tsConfigFor } from './languages.ts';
+import { meterEmbedding } from './metering.ts';
 import { ProgressTracker } from './progress.ts';
 import { contentHash, precheck, recordFailedDocument, removeVanished, storeDocument, touchDocument } from './store.ts';
 
@@ -51,7 +52,7 @@ async function indexExtracted(deps: IngestDeps, ctx: SourceContext, tracker: Pro
   if (check.kind === 'duplicate') return tracker.problem(url, 'duplicate');
   const chunks = chunkDocument({ ...doc, sections });
   if (!chunks.length) return tracker.problem(url, 'no_text');
-  const { vectors } = await deps.embedder.embed(
+  const { vectors, usage } = await deps.embedder.embed(
     chunks.map((c) => [doc.title, c.headingPath.join(' > '), c.text].filter(Boolean).join('\n')),
     { purpose: 'document' },
   );
@@ -67,6 +68,7 @@ async function indexExtracted(deps: IngestDeps, ctx: SourceContext, tracker: Pro
     vectors,
     links: doc.links ?? [],
   });
+  await withTenant(deps.database.db, ctx.tenantId, (tx) => meterEmbedding(tx, ctx.tenantId, ctx.siteId, deps.embedder.model, usage));
   tracker.progress.indexed++;
   tracker.progress.chunks += stored;
 }
