@@ -55,7 +55,7 @@ export async function openDatabase(database: Config['database']): Promise<Databa
 type Opened = Database & { afterMigrate(): Promise<void> };
 
 function openPostgres(url: string, poolMax: number): Opened {
-  const poolOptions = { connectionString: url, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 };
+  const poolOptions = { connectionString: url, connectionTimeoutMillis: 15_000, idleTimeoutMillis: 30_000 };
   // Application connections start as cloop_app; the server refuses them if the role is missing.
   const pool = new pg.Pool({ ...poolOptions, max: poolMax, application_name: 'cloop', options: `-c role=${appRole}` });
   const ownerPool = new pg.Pool({ ...poolOptions, max: 3, application_name: 'cloop-owner' });
