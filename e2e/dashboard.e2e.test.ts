@@ -183,7 +183,8 @@ describeBrowser('dashboard', () => {
       await page.getByText('Bottom left').click();
       // The draft shows in the preview before it is saved.
       await widget.getByText('Welcome to the help center!').waitFor({ timeout: 15_000 });
-      await widget.getByText('How do I clear my history?').waitFor();
+      // The preview continues the earlier conversation, so starter chips may be there but hidden.
+      await widget.getByText('How do I clear my history?').waitFor({ state: 'attached' });
       await page.getByRole('button', { name: 'Save widget settings' }).click();
       await page.getByText('Saved.').first().waitFor();
       const saved = await apiFromPage<{ settings: { greeting: string; starterQuestions: string[]; position: string } }>(page, `/sites/${siteId}`);

@@ -73,6 +73,10 @@ const tenantFree = new Set([
   'GET /widget/v1/conversations/:conversationId/messages',
   'POST /widget/v1/lead',
   'GET /widget.js',
+  // The dashboard's static pages (the app itself authenticates its API calls).
+  'GET /',
+  'GET /app',
+  'GET /app/*',
   'GET /widget/v1/app.js',
 ]);
 

@@ -45,10 +45,12 @@ export class ProgressTracker {
     if (failed) this.progress.failed++;
     else this.progress.skipped++;
     this.progress.skippedReasons[reason] = (this.progress.skippedReasons[reason] ?? 0) + 1;
-    // Links to other sites are counted, not listed: the list is for pages of the site.
-    if (harmless.has(reason)) return;
     this.progress.errors.push({ url: url.slice(0, 500), reason });
-    if (this.progress.errors.length > 200) this.progress.errors.shift();
+    if (this.progress.errors.length > 200) {
+      // Over the cap, links to other sites make room first: the pages of the site matter more.
+      const i = this.progress.errors.findIndex((e) => harmless.has(e.reason));
+      this.progress.errors.splice(i === -1 ? 0 : i, 1);
+    }
   }
 
   /** Writes the progress if the last write is older than 250 ms (or when `force`). */
