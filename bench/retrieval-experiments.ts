@@ -6,17 +6,19 @@ import { withTenant } from '../server/db/tenant.ts';
 import { exactScanBelow } from '../server/knowledge/retrieval.ts';
 import { createCorpus, type Query, type SitePlan } from './retrieval-data.ts';
 import { openBenchDatabase } from './retrieval-db.ts';
-import { textLeg, vectorLeg, type VectorMode } from './retrieval-proposed.ts';
+import { createSiteTerms, proposedText, textLeg, vectorLeg, type VectorMode } from './retrieval-proposed.ts';
 import { backendCpuSeconds, benchSpec, exactTopK, perSite, prepare, quantile, recall, timedSearch } from './retrieval-setup.ts';
 
 // Experiments behind bench:retrieval's proposals, on the kept database (cloop_bench_retrieval, loaded
 // by `BENCH_RETRIEVAL_KEEP_DB=1 npm run bench:retrieval`). Not an npm script: run
 // `BENCH_EXP=vector,partial,text,hybrid node --import tsx bench/retrieval-experiments.ts`.
 //   vector  — recall and latency of the vector leg per site: exact scan and HNSW (global index) settings
-//   partial — builds per-site partial HNSW indexes for sites ≥ BENCH_PARTIAL_MIN chunks (kept for reuse),
-//             then the same HNSW settings (the planner picks the partial index for `site_id = $1`)
-//   text    — current full-text leg vs the proposed one (latency; top-10 overlap)
+//   partial — builds per-site partial HNSW indexes for sites ≥ BENCH_PARTIAL_MIN (5000) chunks (kept until
+//             bench:retrieval reuses the database), then HNSW settings on BENCH_PARTIAL_QUERIES (30) questions
+//             per such site (the planner picks the partial index for `site_id = $1`)
+//   text    — current full-text leg (with and without LEAKPROOF @@) vs the proposed one (latency, server CPU)
 //   hybrid  — the current hybridSearch vs the proposed pipeline, end to end inside withTenant
+// The text and hybrid experiments build `site_terms` (per-site lexeme document frequencies) once.
 // One JSON line on stdout; tables on stderr.
 
 const experiments = new Set((process.env.BENCH_EXP ?? 'vector,text,hybrid').split(','));
@@ -71,7 +73,7 @@ async function proposedHybrid(database: Database, q: Query, k: number, hnsw: Vec
   const site = { id: q.site.id, languages: ['en'], chunkCount: q.site.size };
   return withTenant(database.db, q.site.tenantId, async (tx) => {
     const vector = await vectorLeg(tx, site.id, q.vector, 40, site.chunkCount < proposedExactBelow ? { kind: 'exact' } : hnsw);
-    const text = await textLeg(tx, site, q.text, 40);
+    const text = await textLeg(tx, site, q.text, 40, { ...proposedText, df: 'table' });
     const s = new Map<number, number>();
     // RRF with k = 20 and the text leg weighted 1.5 (the best fusion in eval:retrieval).
     vector.forEach((r, i) => s.set(r.id, (s.get(r.id) ?? 0) + 1 / (21 + i)));
@@ -98,6 +100,11 @@ async function main(): Promise<Record<string, unknown>> {
       for (const q of queries) truths.push(await exactTopK(client, q, 10));
     } finally {
       client.release();
+    }
+    if ((experiments.has('text') || experiments.has('hybrid')) && !(await owner.query(`select to_regclass('site_terms') as t`)).rows[0].t) {
+      const t0 = performance.now();
+      await createSiteTerms((text) => owner.query(text));
+      log(`site_terms (per-site lexeme document frequencies, via ts_stat) built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
     const inTenant = (mode: VectorMode) => (q: Query) => withTenant(database.db, q.site.tenantId, (tx) => vectorLeg(tx, q.site.id, q.vector, 40, mode)).then((rows) => rows.slice(0, 10).map((r) => r.id));
 
@@ -151,12 +158,13 @@ async function main(): Promise<Record<string, unknown>> {
     if (experiments.has('text')) {
       const leakproof = (on: boolean) => owner.query(`alter function pg_catalog.ts_match_vq(tsvector, tsquery) ${on ? '' : 'not '}leakproof`);
       const current = (q: Query) => timedSearch(database, q, 'fulltext', 10).then((r) => r.ids);
-      const proposed = (q: Query) => withTenant(database.db, q.site.tenantId, (tx) => textLeg(tx, { id: q.site.id, languages: ['en'], chunkCount: q.site.size }, q.text, 40)).then((rows) => rows.slice(0, 10).map((r) => r.id));
+      const proposedWith = (df: 'count' | 'table') => (q: Query) =>
+        withTenant(database.db, q.site.tenantId, (tx) => textLeg(tx, { id: q.site.id, languages: ['en'], chunkCount: q.site.size }, q.text, 40, { ...proposedText, df })).then((rows) => rows.slice(0, 10).map((r) => r.id));
       const cols: Record<string, ReturnType<typeof bySite>> = {};
       const summary: Record<string, unknown> = {};
       const ids: Record<string, number[][]> = {};
       try {
-        for (const [name, lp, fn] of [['current', false, current], ['current + leakproof', true, current], ['proposed + leakproof', true, proposed]] as const) {
+        for (const [name, lp, fn] of [['current', false, current], ['current + leakproof', true, current], ['proposed, df counted + leakproof', true, proposedWith('count')], ['proposed + leakproof', true, proposedWith('table')]] as const) {
           await leakproof(lp);
           const cpu0 = await backendCpuSeconds(database);
           const r = await perQuery(queries, fn);
@@ -179,7 +187,7 @@ async function main(): Promise<Record<string, unknown>> {
       // The GIN index on tsv is usable under row-level security only when the @@ function is LEAKPROOF
       // (a superuser setting per database): measured both ways, then put back as migrations leave it.
       const leakproof = (on: boolean) => owner.query(`alter function pg_catalog.ts_match_vq(tsvector, tsquery) ${on ? '' : 'not '}leakproof`);
-      const hnsw: VectorMode = { kind: 'hnsw', efSearch: Number(process.env.BENCH_PROPOSED_EF ?? 200), iterative: 'relaxed_order', maxScanTuples: 20_000 };
+      const hnsw: VectorMode = { kind: 'hnsw', efSearch: Number(process.env.BENCH_PROPOSED_EF ?? 400), iterative: 'relaxed_order', maxScanTuples: 20_000 };
       const configs: [string, boolean, (q: Query) => Promise<number[]>][] = [
         ['current (as shipped)', false, (q) => timedSearch(database, q, 'hybrid', 10).then((r) => r.ids)],
         ['current + leakproof @@', true, (q) => timedSearch(database, q, 'hybrid', 10).then((r) => r.ids)],
@@ -202,7 +210,7 @@ async function main(): Promise<Record<string, unknown>> {
       } finally {
         await leakproof(false);
       }
-      table(`hybrid end to end (ms; per-site partial HNSW indexes present for sites ≥ ${partialMin}, which the current code's HNSW branch also uses); proposed: exact < ${proposedExactBelow}, HNSW ef ${hnsw.kind === 'hnsw' ? hnsw.efSearch : ''} relaxed above, proposed text leg:`, corpus.sites, cols);
+      table(`hybrid end to end (ms; per-site partial HNSW indexes present for sites ≥ ${partialMin}, which the current code's HNSW branch also uses); proposed: exact < ${proposedExactBelow}, HNSW ef ${hnsw.kind === 'hnsw' ? hnsw.efSearch : ''} relaxed above, proposed text leg (df from site_terms), RRF k=20 text x1.5:`, corpus.sites, cols);
       out.hybrid = { ...summary, per_site: cols };
     }
   } finally {

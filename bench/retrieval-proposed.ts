@@ -13,14 +13,18 @@ export interface TextLegOptions {
   weights: [number, number, number, number];
   /** A query word found in at least this many of the site's chunks is "common": it still scores, but does not pull in candidates. */
   commonAt: number;
-  /** Rows of the site sampled to spot common words before counting (default 500). */
+  /** …or in at least this share of them (never below 50 chunks), so that small sites do not rank their whole content for "the product name". */
+  commonShare: number;
+  /** Rows of the site sampled to spot common words before counting (default 1000; a site this small is counted exactly from the sample). */
   sample?: number;
+  /** Where document frequencies come from: counted per query (sample + GIN), or a per-site table kept by the indexer (`site_terms`, see createSiteTerms). */
+  df?: 'count' | 'table';
   /** ts_rank's normalization flags (0: none; 1: divide by 1 + log(length), what textCandidates uses today). */
   normalization?: number;
 }
 
 /** The proposal: heading and text count more than PostgreSQL's defaults, no length normalization, words common in the site stop generating candidates. */
-export const proposedText: TextLegOptions = { weights: [0.1, 0.5, 0.7, 1.0], commonAt: 2_000, normalization: 0 };
+export const proposedText: TextLegOptions = { weights: [0.1, 0.5, 0.7, 1.0], commonAt: 2_000, commonShare: 0.2, normalization: 0 };
 
 /**
  * The proposed full-text leg: BM25-like scoring in one statement. Each query lexeme (in every language
@@ -41,11 +45,15 @@ export async function textLeg(tx: TenantTx, site: { id: string; languages: strin
   const all = sql.join(configs.map((c) => sql`plainto_tsquery(${c}::regconfig, ${words})`), sql` || `);
   const weights = sql.raw(`'{${opts.weights.join(',')}}'::float4[]`);
   const n = Math.max(site.chunkCount, 1);
-  const sample = opts.sample ?? 500;
-  const { rows } = await sql<{ id: number; value: number }>`
-    with terms as (
-      select distinct lexeme, quote_literal(lexeme)::tsquery as tq from (${lexemes}) l
-    ), sampled as (
+  const common = Math.min(opts.commonAt, Math.max(50, Math.round(opts.commonShare * n)));
+  const sample = opts.sample ?? 1_000;
+  const fromTable = sql`
+    counted as (
+      select t.tq, coalesce(s.ndoc, 0)::float8 as df from terms t
+      left join site_terms s on s.site_id = ${site.id} and s.lexeme = t.lexeme
+    )`;
+  const fromCount = sql`
+    sampled as (
       select c.tsv from chunks c where c.site_id = ${site.id} limit ${sample}
     ), estimated as (
       select t.tq, count(*) filter (where s.tsv @@ t.tq)::float8 * ${n}::float8 / greatest(count(*), 1) as df_estimate, count(*) as sampled
@@ -57,8 +65,12 @@ export async function textLeg(tx: TenantTx, site: { id: string; languages: strin
         else (select count(*)::float8 from (select 1 from chunks c where c.site_id = ${site.id} and c.tsv @@ e.tq limit ${opts.commonAt}) m)
       end as df
       from estimated e
-    ), w as (
-      select tq, ln(1 + (greatest(${n}::float8, df) - df + 0.5) / (df + 0.5)) as idf, df < ${opts.commonAt} as selective from counted where df > 0
+    )`;
+  const { rows } = await sql<{ id: number; value: number }>`
+    with terms as (
+      select distinct lexeme, quote_literal(lexeme)::tsquery as tq from (${lexemes}) l
+    ), ${opts.df === 'table' ? fromTable : fromCount}, w as (
+      select tq, ln(1 + (greatest(${n}::float8, df) - df + 0.5) / (df + 0.5)) as idf, df < ${common} as selective from counted where df > 0
     ), candidates as (
       select c.id from chunks c join w on c.tsv @@ w.tq where c.site_id = ${site.id} and w.selective
       union
@@ -91,4 +103,21 @@ export async function vectorLeg(tx: TenantTx, siteId: string, vector: number[], 
       order by c.embedding <=> ${q}::vector limit ${k}
     ) t order by value`.execute(tx);
   return rows;
+}
+
+/**
+ * Builds the per-site lexeme statistics the `df: 'table'` variant reads (what the indexer would keep
+ * up to date per stored/removed chunk): document frequency of every lexeme per site, tenant-scoped
+ * with the same forced row-level security as chunks.
+ */
+export async function createSiteTerms(run: (text: string) => Promise<unknown>): Promise<void> {
+  await run(`create table if not exists site_terms (tenant_id uuid not null, site_id uuid not null, lexeme text not null, ndoc int not null, primary key (site_id, lexeme))`);
+  await run(`truncate site_terms`);
+  await run(`insert into site_terms select s.tenant_id, s.id, t.word, t.ndoc from sites s, ts_stat(format('select tsv from chunks where site_id = %L', s.id)) t`);
+  await run(`grant select on site_terms to cloop_app, cloop_system`);
+  await run(`alter table site_terms enable row level security`);
+  await run(`alter table site_terms force row level security`);
+  await run(`drop policy if exists tenant_isolation on site_terms`);
+  await run(`create policy tenant_isolation on site_terms to cloop_app using (tenant_id = cloop_tenant_id())`);
+  await run(`analyze site_terms`);
 }
