@@ -15,7 +15,8 @@ import { dashboardRoutes } from '../server/dashboard-assets/assets.routes.ts';
 import { createDeps, type Deps } from '../server/deps.ts';
 import { startWorkers } from '../server/jobs.ts';
 import { widgetAssetsRoutes } from '../server/widget-assets/assets.routes.ts';
-import { LogCapture, openTestDatabase, testRedisUrl } from '../test/harness.ts';
+import { LogCapture, testRedisUrl } from '../test/harness.ts';
+import { openIsolatedTestDatabase } from '../test/isolated-database.ts';
 import { startStaticSite, type StaticSite } from '../test/static-site.ts';
 import { repoRoot } from './browser.ts';
 
@@ -83,7 +84,8 @@ export async function startCloop(): Promise<RunningCloop> {
     ...(testRedisUrl ? { REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: `e2e-${randomUUID()}:` } : {}),
   });
   const logs = new LogCapture();
-  const database = await openTestDatabase();
+  // Its own database in the server pass: its job workers must not take other files' jobs (or theirs its).
+  const database = await openIsolatedTestDatabase();
   const deps = await createDeps(config, { database, logStream: logs });
   const app = await buildApp(deps);
   // Until server/app.ts registers them itself.
