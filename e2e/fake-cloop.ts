@@ -16,6 +16,8 @@ export interface ScriptedAnswer {
   answered?: boolean;
   /** Pause between tokens (streaming is visible to the test). */
   tokenDelayMs?: number;
+  /** Awaited after the last token and before the end of the answer: lets a test look at the streaming state without racing a clock. */
+  holdBeforeEnd?: Promise<void>;
   /** An `error` event after the tokens. */
   error?: { code: string; message: string };
   /** Refuse the request before streaming, with this status and error code. */
@@ -181,6 +183,7 @@ export async function startFakeCloop(widgetDir: string): Promise<FakeCloop> {
       text += token;
       send({ type: 'token', text: token });
     }
+    await script.holdBeforeEnd;
     if (script.error) {
       send({ type: 'error', ...script.error });
     } else {

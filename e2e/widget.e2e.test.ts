@@ -120,7 +120,9 @@ describeBrowser('chat widget', () => {
   });
 
   it('is a labelled dialog whose log announces finished answers, not tokens, and says it is an AI', async () => {
-    cloop.answer = (message) => ({ ...defaultAnswer(message), tokenDelayMs: 150 });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    cloop.answer = (message) => ({ ...defaultAnswer(message), holdBeforeEnd: held });
     await visit();
     await launcher().click();
     await expect(page.locator('cloop-widget .notice').textContent()).resolves.toContain('You are chatting with an AI assistant');
@@ -139,6 +141,7 @@ describeBrowser('chat widget', () => {
     // While streaming: the text is hidden from assistive technology; only "writing…" is announced.
     await page.locator('cloop-widget .bubble[aria-hidden=true] strong').waitFor();
     await expect(page.locator('cloop-widget .msg.bot .vh').last().textContent()).resolves.toBe('The assistant is writing…');
+    release();
     // Done: the finished answer replaces it, visible to assistive technology.
     await page.locator('cloop-widget .src').waitFor();
     await expect(page.locator('cloop-widget .bubble[aria-hidden]').count()).resolves.toBe(0);
