@@ -2,10 +2,14 @@
 // next to the real asset routes, and a "customer site" on another origin that embeds the loader.
 // The fake is only for UI-level tests; the real API is tested in server/widget/.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ChatEvent, CitedSource, HistoryMessage, WidgetConfig } from '../contracts/widget.ts';
+import { buildWidget, launchBrowser, watchErrors } from './browser.ts';
 import { widgetAssetsRoutes } from '../server/widget-assets/assets.routes.ts';
 
 /** How the fake answers one chat message. */
@@ -241,4 +245,64 @@ export function hostPage(cloop: FakeCloop, options: { lang?: string; head?: stri
 <script src="${cloop.origin}/widget.js" data-site="${options.key ?? cloop.key}" async></script>
 </body>
 </html>`;
+}
+
+/** What a widget browser test works with: the browser, the fake API, the host site and a fresh page per test. */
+export interface WidgetHarness {
+  readonly browser: Browser;
+  readonly cloop: FakeCloop;
+  readonly site: HostSite;
+  /** A fresh visitor (own context and storage, closed after the test) and the errors its page throws. */
+  open(options?: BrowserContextOptions): Promise<{ context: BrowserContext; page: Page; errors: string[] }>;
+}
+
+/**
+ * Registers the suite's hooks: builds the widget, starts Chromium, the fake API and the host site once;
+ * after each test resets the fake's config and answers, closes the test's context and runs `afterEachTest`.
+ */
+export function useWidgetHarness(afterEachTest?: () => void | Promise<void>): WidgetHarness {
+  let widgetDir: string | undefined;
+  let started: { browser: Browser; cloop: FakeCloop; site: HostSite } | undefined;
+  let context: BrowserContext | undefined;
+  const ready = () => {
+    if (!started) throw new Error('the widget harness has not started (use it inside a test)');
+    return started;
+  };
+  beforeAll(async () => {
+    widgetDir = buildWidget();
+    const [browser, cloop, site] = await Promise.all([launchBrowser(), startFakeCloop(widgetDir), startHostSite()]);
+    started = { browser, cloop, site };
+  });
+  afterAll(async () => {
+    await started?.browser.close();
+    await started?.cloop.close();
+    await started?.site.close();
+    if (widgetDir) rmSync(widgetDir, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    if (started) {
+      started.cloop.config = defaultConfig();
+      started.cloop.answer = defaultAnswer;
+    }
+    await context?.close();
+    context = undefined;
+    await afterEachTest?.();
+  });
+  return {
+    get browser() {
+      return ready().browser;
+    },
+    get cloop() {
+      return ready().cloop;
+    },
+    get site() {
+      return ready().site;
+    },
+    async open(options = {}) {
+      await context?.close();
+      context = await ready().browser.newContext(options);
+      const page = await context.newPage();
+      return { context, page, errors: watchErrors(page) };
+    },
+  };
 }

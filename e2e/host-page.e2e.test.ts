@@ -1,47 +1,25 @@
 // The widget and the page it lives in leave each other alone: hostile page CSS cannot break the
 // widget, strict Content-Security-Policies still let it run, and the widget changes nothing of the
 // page (styles, DOM, keyboard shortcuts, globals).
-import { rmSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { buildWidget, describeBrowser, launchBrowser, screenshot, watchErrors } from './browser.ts';
-import { defaultConfig, hostPage, startFakeCloop, startHostSite, type FakeCloop, type HostSite } from './fake-cloop.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { describeBrowser, screenshot } from './browser.ts';
+import { defaultConfig, hostPage, useWidgetHarness } from './fake-cloop.ts';
 
 describeBrowser('widget on a host page', () => {
-  let browser: Browser;
-  let cloop: FakeCloop;
-  let site: HostSite;
   let context: BrowserContext;
   let page: Page;
-  let errors: string[];
-
-  let widgetDir: string;
-
-  beforeAll(async () => {
-    widgetDir = buildWidget();
-    [browser, cloop, site] = await Promise.all([launchBrowser(), startFakeCloop(widgetDir), startHostSite()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await cloop?.close();
-    await site?.close();
-    if (widgetDir) rmSync(widgetDir, { recursive: true, force: true });
-  });
-  afterEach(async () => {
-    cloop.config = defaultConfig();
-    await context?.close();
-  });
+  let errors: string[] = [];
+  const h = useWidgetHarness();
 
   async function open(path: string, html: string, headers: Record<string, string> = {}, viewport = { width: 1280, height: 800 }): Promise<Page> {
-    context = await browser.newContext({ viewport });
-    page = await context.newPage();
-    errors = watchErrors(page);
+    ({ context, page, errors } = await h.open({ viewport }));
     await page.addInitScript(() => {
       const w = window as unknown as { __csp: string[] };
       w.__csp = [];
       document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
     });
-    await page.goto(site.page(path, html, headers));
+    await page.goto(h.site.page(path, html, headers));
     return page;
   }
 
@@ -62,7 +40,7 @@ describeBrowser('widget on a host page', () => {
       button, textarea, div, p { font-size: 40px !important; color: red !important; background: yellow !important; width: 3px !important; line-height: 0 !important }
       svg { display: none !important } :host { display: none !important }
     </style>`;
-    await open('/hostile', hostPage(cloop, { head: hostile }));
+    await open('/hostile', hostPage(h.cloop, { head: hostile }));
     await page.locator('cloop-widget .l').waitFor();
     expect(await box('.l')).toEqual({ x: 1280 - 20 - 56, y: 800 - 20 - 56, width: 56, height: 56 });
     await chat();
@@ -87,9 +65,9 @@ describeBrowser('widget on a host page', () => {
       nonce: '',
     },
   ])('runs under a strict CSP: $name', async ({ csp, nonce }) => {
-    let html = hostPage(cloop, { body: '<script>window.inlineRan = true</script>' });
+    let html = hostPage(h.cloop, { body: '<script>window.inlineRan = true</script>' });
     if (nonce) html = html.replace('<script src=', `<script nonce="${nonce}" src=`);
-    await open(`/csp-${nonce || csp.length}`, html, { 'content-security-policy': csp(cloop.origin) });
+    await open(`/csp-${nonce || csp.length}`, html, { 'content-security-policy': csp(h.cloop.origin) });
     await chat();
     // The page's own inline script was blocked (the policy is really on); the widget caused no violation.
     expect(await page.evaluate(() => (window as unknown as { inlineRan?: boolean }).inlineRan)).toBeUndefined();
@@ -99,7 +77,7 @@ describeBrowser('widget on a host page', () => {
   });
 
   it('changes nothing of the host page: DOM, styles, keyboard shortcuts', async () => {
-    await open('/quiet', hostPage(cloop));
+    await open('/quiet', hostPage(h.cloop));
     await page.evaluate(() => {
       const w = window as unknown as { hostKeys: number };
       w.hostKeys = 0;
@@ -133,8 +111,8 @@ describeBrowser('widget on a host page', () => {
   });
 
   it('draws the launcher on the site’s side and colour from the cached settings on the next page', async () => {
-    cloop.config = { ...defaultConfig(), position: 'bottom-left', colors: { primary: '#7c3aed', text: '#ffffff' } };
-    await open('/left', hostPage(cloop));
+    h.cloop.config = { ...defaultConfig(), position: 'bottom-left', colors: { primary: '#7c3aed', text: '#ffffff' } };
+    await open('/left', hostPage(h.cloop));
     await chat();
     await page.reload();
     await page.locator('cloop-widget .l').waitFor();
@@ -144,14 +122,14 @@ describeBrowser('widget on a host page', () => {
   });
 
   it('ignores a script tag without a site key, and a second copy of the loader', async () => {
-    const noKey = hostPage(cloop).replace(/ data-site="[^"]*"/, '');
+    const noKey = hostPage(h.cloop).replace(/ data-site="[^"]*"/, '');
     await open('/nokey', noKey);
     await page.waitForTimeout(500);
     expect(await page.locator('cloop-widget').count()).toBe(0);
     expect(errors).toEqual([]);
 
     await context.close();
-    const twice = hostPage(cloop, { body: `<script src="${cloop.origin}/widget.js" data-site="${cloop.key}" async></script>` });
+    const twice = hostPage(h.cloop, { body: `<script src="${h.cloop.origin}/widget.js" data-site="${h.cloop.key}" async></script>` });
     await open('/twice', twice);
     await page.locator('cloop-widget .l').waitFor();
     await page.waitForTimeout(300);
@@ -160,7 +138,7 @@ describeBrowser('widget on a host page', () => {
   });
 
   it('works when the loader is in <head>, before the body exists', async () => {
-    const inHead = hostPage(cloop, { head: `<script src="${cloop.origin}/widget.js" data-site="${cloop.key}" async></script>` }).replace(/<script src="[^"]*" data-site="[^"]*" async><\/script>\n<\/body>/, '</body>');
+    const inHead = hostPage(h.cloop, { head: `<script src="${h.cloop.origin}/widget.js" data-site="${h.cloop.key}" async></script>` }).replace(/<script src="[^"]*" data-site="[^"]*" async><\/script>\n<\/body>/, '</body>');
     await open('/head', inHead);
     await chat();
     expect(await page.locator('cloop-widget').count()).toBe(1);

@@ -1,48 +1,27 @@
 // The chat widget as a visitor meets it, in real Chromium: the loader, opening and closing, keyboard
 // use, screen-reader semantics, mobile, colour schemes, motion, continuing after a reload, the email
 // form, errors and languages. The API is a scripted fake (e2e/fake-cloop.ts).
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { buildWidget, describeBrowser, launchBrowser, screenshot, watchErrors } from './browser.ts';
-import { defaultAnswer, defaultConfig, hostPage, startFakeCloop, startHostSite, type FakeCloop, type HostSite } from './fake-cloop.ts';
+import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { describeBrowser, screenshot } from './browser.ts';
+import { defaultAnswer, defaultConfig, hostPage, useWidgetHarness } from './fake-cloop.ts';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 describeBrowser('chat widget', () => {
-  let browser: Browser;
-  let cloop: FakeCloop;
-  let site: HostSite;
   let context: BrowserContext;
   let page: Page;
-  let errors: string[];
-
-  let widgetDir: string;
-
-  beforeAll(async () => {
-    widgetDir = buildWidget();
-    [browser, cloop, site] = await Promise.all([launchBrowser(), startFakeCloop(widgetDir), startHostSite()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await cloop?.close();
-    await site?.close();
-    if (widgetDir) rmSync(widgetDir, { recursive: true, force: true });
-  });
-  afterEach(async () => {
-    cloop.config = defaultConfig();
-    cloop.answer = defaultAnswer;
-    await context?.close();
+  let errors: string[] = [];
+  const h = useWidgetHarness(() => {
     expect(errors, 'no errors in the host page').toEqual([]);
   });
 
   /** A fresh visitor (own storage) on a host page. */
   async function visit(options: BrowserContextOptions = {}, pageOptions: Parameters<typeof hostPage>[1] = {}, path = '/'): Promise<Page> {
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
-    page = await context.newPage();
-    errors = watchErrors(page);
-    await page.goto(site.page(path, hostPage(cloop, pageOptions)));
+    ({ context, page, errors } = await h.open({ viewport: { width: 1280, height: 800 }, ...options }));
+    await page.goto(h.site.page(path, hostPage(h.cloop, pageOptions)));
     await page.locator('cloop-widget .l').waitFor();
     return page;
   }
@@ -57,7 +36,7 @@ describeBrowser('chat widget', () => {
       const el = document.activeElement === root?.host ? root?.activeElement : null;
       return el ? el.id || el.className || el.tagName.toLowerCase() : '';
     });
-  const appRequests = () => cloop.requests.filter((r) => r.url.startsWith('/widget/v1/app.js'));
+  const appRequests = () => h.cloop.requests.filter((r) => r.url.startsWith('/widget/v1/app.js'));
 
   async function ask(question: string): Promise<void> {
     await input().fill(question);
@@ -66,11 +45,11 @@ describeBrowser('chat widget', () => {
   }
 
   it('draws the launcher when the page is idle and fetches the chat UI only when opened', async () => {
-    const before = cloop.requests.length;
+    const before = h.cloop.requests.length;
     await visit();
     await expect(launcher().getAttribute('aria-label')).resolves.toBe('Open chat');
     await expect(launcher().getAttribute('aria-expanded')).resolves.toBe('false');
-    expect(cloop.requests.slice(before).map((r) => r.path)).toEqual(['/widget.js']);
+    expect(h.cloop.requests.slice(before).map((r) => r.path)).toEqual(['/widget.js']);
     // One global, no other traces in the host page.
     const globals = await page.evaluate(() => Object.keys(window).filter((k) => k.toLowerCase().includes('cloop')));
     expect(globals).toEqual(['CloopWidget']);
@@ -122,7 +101,7 @@ describeBrowser('chat widget', () => {
   it('is a labelled dialog whose log announces finished answers, not tokens, and says it is an AI', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    cloop.answer = (message) => ({ ...defaultAnswer(message), holdBeforeEnd: held });
+    h.cloop.answer = (message) => ({ ...defaultAnswer(message), holdBeforeEnd: held });
     await visit();
     await launcher().click();
     await expect(page.locator('cloop-widget .notice').textContent()).resolves.toContain('You are chatting with an AI assistant');
@@ -233,7 +212,7 @@ describeBrowser('chat widget', () => {
     await launcher().click();
     await ask('First question');
     await page.locator('cloop-widget .src').waitFor();
-    const stored = await page.evaluate((key) => ({ conversation: localStorage.getItem(`cloop:${key}:conversation`), visitor: localStorage.getItem(`cloop:${key}:visitor`), open: sessionStorage.getItem(`cloop:${key}:open`) }), cloop.key);
+    const stored = await page.evaluate((key) => ({ conversation: localStorage.getItem(`cloop:${key}:conversation`), visitor: localStorage.getItem(`cloop:${key}:visitor`), open: sessionStorage.getItem(`cloop:${key}:open`) }), h.cloop.key);
     expect(JSON.parse(stored.conversation!)).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.parse(stored.visitor!)).toMatch(/^[\w-]{43}$/);
     expect(stored.open).toBe('1');
@@ -243,12 +222,12 @@ describeBrowser('chat widget', () => {
     await page.locator('cloop-widget .msg.me').getByText('First question').waitFor();
     await expect(page.locator('cloop-widget .msg.bot .src').count()).resolves.toBe(1);
     expect(await focused()).toBe('');
-    expect(cloop.requests.some((r) => r.path === `/widget/v1/conversations/${JSON.parse(stored.conversation!)}/messages`)).toBe(true);
+    expect(h.cloop.requests.some((r) => r.path === `/widget/v1/conversations/${JSON.parse(stored.conversation!)}/messages`)).toBe(true);
 
     // The next question continues the same conversation.
     await ask('Second question');
     await page.locator('cloop-widget .src').nth(1).waitFor();
-    expect(cloop.conversations.get(JSON.parse(stored.conversation!))?.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(h.cloop.conversations.get(JSON.parse(stored.conversation!))?.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
 
     // Closed stays closed across pages; a new conversation starts empty.
     await page.keyboard.press('Escape');
@@ -272,7 +251,7 @@ describeBrowser('chat widget', () => {
   });
 
   it('asks for an email when the conversation wants contact, and sends the lead', async () => {
-    cloop.answer = () => ({ tokens: ['Sure, the team can call you.'], askEmail: true });
+    h.cloop.answer = () => ({ tokens: ['Sure, the team can call you.'], askEmail: true });
     await visit();
     await launcher().click();
     await input().fill('Can someone call me?');
@@ -287,11 +266,11 @@ describeBrowser('chat widget', () => {
     await form.locator('input').fill('visitor@example.com');
     await form.locator('input').press('Enter');
     await page.locator('cloop-widget .note').getByText('Thanks!').waitFor();
-    expect(cloop.leads).toEqual([{ conversationId: expect.stringMatching(/^[0-9a-f-]{36}$/), email: 'visitor@example.com' }]);
+    expect(h.cloop.leads).toEqual([{ conversationId: expect.stringMatching(/^[0-9a-f-]{36}$/), email: 'visitor@example.com' }]);
   });
 
   it('offers the email form when the content had no answer, unless email capture is off', async () => {
-    cloop.answer = () => ({ tokens: ['I could not find that on this site.'], answered: false });
+    h.cloop.answer = () => ({ tokens: ['I could not find that on this h.site.'], answered: false });
     await visit();
     await launcher().click();
     await input().fill('Do you sell boats?');
@@ -301,7 +280,7 @@ describeBrowser('chat widget', () => {
     await expect(page.locator('cloop-widget form.lead').count()).resolves.toBe(0);
     expect(await focused()).toBe('cloop-input');
 
-    cloop.config = { ...defaultConfig(), emailCapture: 'off' };
+    h.cloop.config = { ...defaultConfig(), emailCapture: 'off' };
     await context.close();
     await visit();
     await launcher().click();
@@ -313,7 +292,7 @@ describeBrowser('chat widget', () => {
   });
 
   it('shows friendly messages for errors and keeps a partial answer', async () => {
-    cloop.answer = () => ({ tokens: ['Half an ans'], error: { code: 'internal', message: 'Something went wrong on our side.' } });
+    h.cloop.answer = () => ({ tokens: ['Half an ans'], error: { code: 'internal', message: 'Something went wrong on our side.' } });
     await visit();
     await launcher().click();
     await input().fill('Break, please');
@@ -322,7 +301,7 @@ describeBrowser('chat widget', () => {
     await expect(page.locator('cloop-widget .err').textContent()).resolves.toBe('Sorry, something went wrong. Please try again.');
     await expect(page.locator('cloop-widget .msg.bot .bubble').last().textContent()).resolves.toBe('Half an ans');
 
-    cloop.answer = () => ({ tokens: [], refuse: { status: 429, code: 'rate_limited' } });
+    h.cloop.answer = () => ({ tokens: [], refuse: { status: 429, code: 'rate_limited' } });
     await input().fill('Again');
     await input().press('Enter');
     await page.locator('cloop-widget .err').nth(1).waitFor();
@@ -331,7 +310,7 @@ describeBrowser('chat widget', () => {
     await expect(page.locator('cloop-widget .send').getAttribute('aria-disabled')).resolves.toBe('false');
   });
 
-  it('says plainly when the assistant is unavailable (the API refuses the site)', async () => {
+  it('says plainly when the assistant is unavailable (the API refuses the h.site)', async () => {
     await visit({}, { key: 'ck_not_a_registered_key_000000000000' }, '/unknown-site');
     await launcher().click();
     await page.locator('cloop-widget .err').waitFor();
@@ -347,12 +326,12 @@ describeBrowser('chat widget', () => {
     await visit();
     await launcher().click();
     await ask('One');
-    const sessions = () => cloop.requests.filter((r) => r.path === '/widget/v1/session' && r.method === 'POST').length;
+    const sessions = () => h.cloop.requests.filter((r) => r.path === '/widget/v1/session' && r.method === 'POST').length;
     const before = sessions();
-    cloop.tokens.clear(); // every issued token is now invalid, as if expired
+    h.cloop.tokens.clear(); // every issued token is now invalid, as if expired
     await ask('Two');
     expect(sessions()).toBe(before + 1);
-    const visitorIds = await page.evaluate((key) => localStorage.getItem(`cloop:${key}:visitor`), cloop.key);
+    const visitorIds = await page.evaluate((key) => localStorage.getItem(`cloop:${key}:visitor`), h.cloop.key);
     expect(visitorIds).toBeTruthy();
   });
 
@@ -362,7 +341,7 @@ describeBrowser('chat widget', () => {
     { lang: 'fi', languages: ['sv'], expected: { label: 'Öppna chatten', input: 'Din fråga' } },
     { lang: 'xx', languages: ['es', 'fr'], expected: { label: 'Abrir el chat', input: 'Tu pregunta' } },
   ])('speaks $expected.input for <html lang=$lang> on a site in $languages', async ({ lang, languages, expected }) => {
-    cloop.config = { ...defaultConfig(), languages };
+    h.cloop.config = { ...defaultConfig(), languages };
     await visit({ locale: 'en-US' }, { lang });
     await launcher().click();
     await page.locator('cloop-widget .chip').first().waitFor();
@@ -379,19 +358,19 @@ describeBrowser('chat widget', () => {
 
   it('sets no cookies and sends the embed key (and the visitor token where needed) in headers', async () => {
     await visit();
-    const first = cloop.requests.length;
+    const first = h.cloop.requests.length;
     await launcher().click();
     await ask('Cookies?');
     await page.locator('cloop-widget .src').waitFor();
     expect(await context.cookies()).toEqual([]);
-    const api = cloop.requests.slice(first).filter((r) => r.url.startsWith('/widget/v1/') && r.method !== 'OPTIONS' && !r.url.startsWith('/widget/v1/app.js'));
+    const api = h.cloop.requests.slice(first).filter((r) => r.url.startsWith('/widget/v1/') && r.method !== 'OPTIONS' && !r.url.startsWith('/widget/v1/app.js'));
     expect(api.map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /widget/v1/config', 'POST /widget/v1/chat', 'POST /widget/v1/session']);
     // The key also rides in the URL: preflights (no custom headers) must name the site too.
-    for (const r of api) expect(new URL(r.url, cloop.origin).searchParams.get('key')).toBe(cloop.key);
+    for (const r of api) expect(new URL(r.url, h.cloop.origin).searchParams.get('key')).toBe(h.cloop.key);
     for (const r of api) {
       expect(r.headers.cookie).toBeUndefined();
-      expect(r.headers['x-cloop-key']).toBe(cloop.key);
-      expect(r.headers.origin).toBe(site.origin);
+      expect(r.headers['x-cloop-key']).toBe(h.cloop.key);
+      expect(r.headers.origin).toBe(h.site.origin);
     }
     expect(api.find((r) => r.path === '/widget/v1/chat')?.headers.authorization).toMatch(/^Bearer vt_/);
   });

@@ -6,12 +6,12 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { CitedSource } from '../contracts/widget.ts';
 import { allowedElements } from '../widget/app/markdown.ts';
-import { buildWidget, describeBrowser, launchBrowser, repoRoot, watchErrors } from './browser.ts';
-import { defaultAnswer, defaultConfig, hostPage, startFakeCloop, startHostSite, type FakeCloop, type HostSite } from './fake-cloop.ts';
+import { describeBrowser, repoRoot } from './browser.ts';
+import { defaultConfig, hostPage, useWidgetHarness } from './fake-cloop.ts';
 import { hasCorpus, markdownContexts, renderingProblems, tracerPayloads, xssPayloads } from './xss-corpus.ts';
 
 if (!hasCorpus && process.env.CI) throw new Error('the XSS corpus ../shared/corpora/xss is missing');
@@ -53,35 +53,13 @@ function instrument(uiAllowed: string[]): void {
 
 (hasCorpus ? describeBrowser : describe.skip)('XSS payloads', () => {
   const payloads = hasCorpus ? [...xssPayloads(), ...tracerPayloads] : [];
-  let browser: Browser;
-  let cloop: FakeCloop;
-  let site: HostSite;
   let context: BrowserContext;
   let page: Page;
-  let errors: string[];
-
-  let widgetDir: string;
-
-  beforeAll(async () => {
-    widgetDir = buildWidget();
-    [browser, cloop, site] = await Promise.all([launchBrowser(), startFakeCloop(widgetDir), startHostSite()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await cloop?.close();
-    await site?.close();
-    if (widgetDir) rmSync(widgetDir, { recursive: true, force: true });
-  });
-  afterEach(async () => {
-    cloop.config = defaultConfig();
-    cloop.answer = defaultAnswer;
-    await context?.close();
-  });
+  let errors: string[] = [];
+  const h = useWidgetHarness();
 
   async function newPage(): Promise<Page> {
-    context = await browser.newContext();
-    page = await context.newPage();
-    errors = watchErrors(page);
+    ({ context, page, errors } = await h.open());
     await page.addInitScript(`(${instrument.toString()})(${JSON.stringify(uiElements)}); window.renderingProblems = ${renderingProblems.toString()};`);
     return page;
   }
@@ -99,7 +77,7 @@ function instrument(uiAllowed: string[]): void {
       write: false,
     });
     await newPage();
-    await page.goto(site.page('/renderer', '<!doctype html><html><body><div id="out"></div></body></html>'));
+    await page.goto(h.site.page('/renderer', '<!doctype html><html><body><div id="out"></div></body></html>'));
     await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
     await page.evaluate(() => (window as unknown as { __watch(n: Node): void }).__watch(document.getElementById('out')!));
 
@@ -144,7 +122,7 @@ function instrument(uiAllowed: string[]): void {
   }, 120_000);
   it('the instrumentation does catch an unsafe insertion (control)', async () => {
     await newPage();
-    await page.goto(site.page('/control', '<!doctype html><html><body><div id="out"></div></body></html>'));
+    await page.goto(h.site.page('/control', '<!doctype html><html><body><div id="out"></div></body></html>'));
     await page.evaluate(async () => {
       (window as unknown as { __watch(n: Node): void }).__watch(document.getElementById('out')!);
       document.getElementById('out')!.innerHTML = '<img src="x:" onerror="__xss()"><a href="javascript:void 0">x</a>';
@@ -156,13 +134,13 @@ function instrument(uiAllowed: string[]): void {
 
   it('the widget renders every payload inert: streamed answers, sources, settings, history, visitor text', async () => {
     const tracers = tracerPayloads.join('\n\n');
-    cloop.config = { ...defaultConfig(), siteName: '<img src=x onerror=__xss()>', greeting: tracers, starterQuestions: tracerPayloads.slice(0, 6) };
+    h.cloop.config = { ...defaultConfig(), siteName: '<img src=x onerror=__xss()>', greeting: tracers, starterQuestions: tracerPayloads.slice(0, 6) };
     const batches: string[][] = [];
     for (let i = 0; i < payloads.length; i += 500) batches.push(payloads.slice(i, i + 500));
     let turn = 0;
     let seed = 5;
     const nextSize = () => ((seed = (seed * 48271) % 2147483647) % 16) + 1;
-    cloop.answer = () => {
+    h.cloop.answer = () => {
       const batch = batches[turn++ % batches.length]!;
       const text = batch.map((p, i) => markdownContexts[i % markdownContexts.length]!(p)).join('\n\n');
       const tokens: string[] = [];
@@ -176,7 +154,7 @@ function instrument(uiAllowed: string[]): void {
     };
 
     await newPage();
-    await page.goto(site.page('/xss', hostPage(cloop)));
+    await page.goto(h.site.page('/xss', hostPage(h.cloop)));
     await page.locator('cloop-widget .l').click();
     const input = page.locator('cloop-widget #cloop-input');
     for (let i = 0; i < batches.length; i++) {
