@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { appError } from '../../errors.ts';
 import { ByteLimit } from './byte-limit.ts';
-import { newObjectKey, tenantObjectKey } from './keys.ts';
+import { newObjectKey, tenantFolder, tenantObjectKey } from './keys.ts';
 import type { ObjectStore, StoredObject } from './object-store.ts';
 
 /** Creates the object store that keeps originals under `<rootDir>/<tenantId>/<random>`. */
@@ -46,6 +46,16 @@ export function createFsObjectStore(rootDir: string): ObjectStore {
     async delete(tenantId, key): Promise<void> {
       const { name } = tenantObjectKey(tenantId, key);
       await rm(pathOf(tenantId, name), { force: true });
+    },
+
+    async deleteTenant(tenantId): Promise<number> {
+      const dir = join(rootDir, tenantFolder(tenantId));
+      const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return [];
+        throw err;
+      });
+      await rm(dir, { recursive: true, force: true });
+      return names.filter((n) => !n.startsWith('.')).length;
     },
 
     async ping(): Promise<void> {

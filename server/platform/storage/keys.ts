@@ -22,6 +22,12 @@ export function newObjectKey(tenantId: string): ObjectKey {
   return { key: `${tenantId}/${name}`, tenantId, name };
 }
 
+/** Checks a tenant id before it names a folder or prefix (a malformed one is a caller's bug). */
+export function tenantFolder(tenantId: string): string {
+  if (!tenantPattern.test(tenantId)) throw new TypeError('tenantId must be a lowercase UUID');
+  return tenantId;
+}
+
 /** Checks that `key` is a well-formed key of `tenantId`; anything else is `object_not_found`. */
 export function tenantObjectKey(tenantId: string, key: string): ObjectKey {
   const m = keyPattern.exec(key);

@@ -19,6 +19,8 @@ export interface ObjectStore {
   get(tenantId: string, key: string): Promise<Readable>;
   /** Deletes an object; missing objects are not an error. */
   delete(tenantId: string, key: string): Promise<void>;
+  /** Deletes every object of the tenant, referenced or not (retention purge); returns how many. Idempotent. */
+  deleteTenant(tenantId: string): Promise<number>;
   /** Throws when the store is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -6,8 +6,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
   S3Client,
@@ -15,7 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { appError } from '../../errors.ts';
 import { ByteLimit } from './byte-limit.ts';
-import { newObjectKey, tenantObjectKey } from './keys.ts';
+import { newObjectKey, tenantFolder, tenantObjectKey } from './keys.ts';
 import type { ObjectStore, StoredObject } from './object-store.ts';
 
 /** Connection settings for any S3-compatible store. */
@@ -31,6 +33,9 @@ export interface S3ObjectStoreOptions {
   /** Where uploads are spooled before sending (default: the OS temp folder). */
   spoolDir?: string;
 }
+
+// One DeleteObjects request takes at most 1,000 keys (the S3 limit); a listing page holds as many.
+const deleteBatch = 1_000;
 
 // A single PutObject cannot exceed 5 GiB, so that is the ceiling even without a caller limit.
 const singlePutLimit = 5 * 1024 ** 3;
@@ -111,6 +116,20 @@ export function createS3ObjectStore(opts: S3ObjectStoreOptions): ObjectStore {
     async delete(tenantId, key): Promise<void> {
       tenantObjectKey(tenantId, key);
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectName(key) }));
+    },
+
+    async deleteTenant(tenantId): Promise<number> {
+      const folder = objectName(`${tenantFolder(tenantId)}/`);
+      let deleted = 0;
+      // List a page, delete it, list again: deleting while paging needs no continuation token.
+      for (;;) {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: folder, MaxKeys: deleteBatch }));
+        const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+        if (!keys.length) return deleted;
+        const res = await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+        if (res.Errors?.length) throw new Error(`S3 refused to delete ${res.Errors.length} objects (first: ${res.Errors[0]?.Code ?? 'unknown'})`);
+        deleted += keys.length;
+      }
     },
 
     async ping(): Promise<void> {

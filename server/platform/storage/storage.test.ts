@@ -229,6 +229,23 @@ describe.each([fsHarness(), s3Harness()])('$name object store', (harness) => {
     expect(await leftovers(tenant)).toEqual([]);
   });
 
+  it("deletes every object of one tenant, stray ones included, and nothing of another's", async () => {
+    const tenant = randomUUID();
+    const other = randomUUID();
+    for (let i = 0; i < 3; i++) await store.put(tenant, Buffer.from(`file ${i}`));
+    const kept = await store.put(other, Buffer.from('not yours'));
+    expect(await store.deleteTenant(tenant)).toBe(3);
+    expect(await leftovers(tenant)).toEqual([]);
+    expect((await read(await store.get(other, kept.key))).toString()).toBe('not yours');
+    // Idempotent: a second run (a resumed purge) finds nothing and does not fail.
+    expect(await store.deleteTenant(tenant)).toBe(0);
+  });
+
+  it('refuses a malformed tenant id for a whole-tenant delete', async () => {
+    await expect(store.deleteTenant('..')).rejects.toThrow(TypeError);
+    await expect(store.deleteTenant('')).rejects.toThrow(TypeError);
+  });
+
   it('deletes a missing object without error', async () => {
     const tenant = randomUUID();
     await expect(store.delete(tenant, `${tenant}/${randomBytes(16).toString('hex')}`)).resolves.toBeUndefined();
