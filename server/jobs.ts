@@ -2,6 +2,8 @@ import type { Deps } from './deps.ts';
 import { withSystem } from './db/tenant.ts';
 import { processFileSource, syncWebSource, type SyncJob } from './knowledge/ingest.ts';
 import { knowledgeQueues } from './knowledge/queues.ts';
+import { startRetentionWorkers } from './retention/retention.jobs.ts';
+import { reconcileSiteIndexes } from './knowledge/site-indexes.system.ts';
 
 // One tenant's big crawl cannot starve the others: at most this many of its jobs run at once,
 // across every worker process.
@@ -16,10 +18,18 @@ export async function startWorkers(deps: Deps): Promise<void> {
   await queue.define(knowledgeQueues.sync, { retryLimit: 2, retryDelaySeconds: 30, expireInSeconds: 60 * 60 });
   await queue.define(knowledgeQueues.file, { retryLimit: 2, retryDelaySeconds: 10, expireInSeconds: 15 * 60 });
   await queue.define(knowledgeQueues.schedule, { retryLimit: 0, expireInSeconds: 5 * 60 });
-  await queue.work<SyncJob>(knowledgeQueues.sync, (job) => syncWebSource(deps, job), { concurrency: 2, groupConcurrency: perTenant });
-  await queue.work<SyncJob>(knowledgeQueues.file, (job) => processFileSource(deps, job), { concurrency: 2, groupConcurrency: perTenant });
+  await queue.define(knowledgeQueues.siteIndexes, { retryLimit: 2, retryDelaySeconds: 60, expireInSeconds: 60 * 60 });
+  // After a sync a site may have crossed the partial-index threshold.
+  const indexes = () => void queue.send(knowledgeQueues.siteIndexes, {}, { singletonKey: 'site-indexes' }).catch(() => {});
+  await queue.work<SyncJob>(knowledgeQueues.sync, (job) => syncWebSource(deps, job).finally(indexes), { concurrency: 2, groupConcurrency: perTenant });
+  await queue.work<SyncJob>(knowledgeQueues.file, (job) => processFileSource(deps, job).finally(indexes), { concurrency: 2, groupConcurrency: perTenant });
+  await queue.work(knowledgeQueues.siteIndexes, async () => {
+    const changed = await reconcileSiteIndexes(deps.database);
+    if (changed.created.length || changed.dropped.length) deps.logger.info(changed, 'site indexes reconciled');
+  });
   await queue.work(knowledgeQueues.schedule, async () => void (await queueDueResyncs(deps)));
   startResyncTimer(deps);
+  await startRetentionWorkers(deps);
   deps.logger.info({ queues: Object.values(knowledgeQueues) }, 'job workers started');
 }
 
@@ -45,7 +55,12 @@ export async function queueDueResyncs(deps: Pick<Deps, 'database' | 'queue'>): P
 
 // Every 5 minutes one process (a singleton job per slot) looks for due re-syncs.
 function startResyncTimer(deps: Deps): void {
-  const tick = () => void deps.queue.send(knowledgeQueues.schedule, {}, { singletonKey: `resync-${Math.floor(Date.now() / 300_000)}` }).catch(() => {});
+  const tick = () => {
+    const slot = Math.floor(Date.now() / 300_000);
+    void deps.queue.send(knowledgeQueues.schedule, {}, { singletonKey: `resync-${slot}` }).catch(() => {});
+    // Also drops the indexes of deleted sites.
+    void deps.queue.send(knowledgeQueues.siteIndexes, {}, { singletonKey: `site-indexes-${slot}` }).catch(() => {});
+  };
   tick();
   setInterval(tick, 300_000).unref();
 }

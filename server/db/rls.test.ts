@@ -54,6 +54,21 @@ describe('the catalog', () => {
     ]);
   });
 
+  it('lets no SECURITY DEFINER function run with a movable search_path or for PUBLIC', async () => {
+    // Such a function works past RLS (cloop_search_text: the full-text leg); it must check the tenant itself (knowledge/retrieval.test.ts).
+    const rows = await database.rawTransaction(async (tx) =>
+      (
+        await tx.query(`
+          select p.proname as name, coalesce(array_to_string(p.proconfig, ','), '') as config,
+            has_function_privilege('public', p.oid, 'execute') as public_execute,
+            has_function_privilege('cloop_system', p.oid, 'execute') as system_execute
+          from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+          where n.nspname = 'public' and p.prosecdef order by 1`)
+      ).rows,
+    );
+    expect(rows).toEqual([{ name: 'cloop_search_text', config: 'search_path=pg_catalog, pg_temp', public_execute: false, system_execute: false }]);
+  });
+
   it('runs application queries as cloop_app', async () => {
     const { rows } = await sql<{ role: string }>`select current_user as role`.execute(database.db);
     expect(rows[0]?.role).toBe('cloop_app');

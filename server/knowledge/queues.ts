@@ -6,4 +6,6 @@ export const knowledgeQueues = {
   file: 'knowledge-file',
   /** Every few minutes: queue the scheduled re-syncs that are due. */
   schedule: 'knowledge-schedule',
+  /** Build or drop the per-site HNSW indexes (after a sync, and every few minutes). */
+  siteIndexes: 'knowledge-site-indexes',
 } as const;
