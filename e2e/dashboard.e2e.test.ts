@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describeBrowser, launchBrowser, repoRoot } from './browser.ts';
 import { startCloop, type RunningCloop } from './dashboard-server.ts';
 import { apiFromPage, axe, openPage, screenshot, settle, severe, signIn, tenantOf, viewports, type Watched } from './dashboard-helpers.ts';
-import { seedConversations, xssPayloads } from './dashboard-seed.ts';
+import { seedConversations, xssPayloads } from '../test/conversation-seed.ts';
 
 describeBrowser('dashboard', () => {
   let cloop: RunningCloop;

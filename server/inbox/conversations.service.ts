@@ -5,6 +5,7 @@ import { isUuid, withTenant, type TenantTx } from '../db/tenant.ts';
 import type { Deps } from '../deps.ts';
 import { appError } from '../errors.ts';
 import { decodeCursor, page } from '../http/paging.ts';
+import { groupByMeaning, maxWordings } from './questions.ts';
 
 /** What the inbox needs. */
 export type InboxDeps = Pick<Deps, 'database' | 'audit'>;
@@ -122,7 +123,13 @@ export async function deleteConversation(deps: InboxDeps, actor: Actor, siteId: 
   });
 }
 
-/** Counts for the insights page: per day, the phase funnel, top questions and content gaps. */
+/**
+ * An answer below this confidence is a content gap even when it was given: the chat answers from
+ * `lowConfidence` (0.35, server/chat/blocks/confidence.ts) up, so 0.35–0.5 are the weak answers.
+ */
+const lowConfidenceBelow = 0.5;
+
+/** Counts for the insights page: per day, the phase funnel, top questions and content gaps (wordings of one question grouped). */
 export async function insights(deps: InboxDeps, actor: Actor, siteId: string, days: number) {
   authorize(actor, 'analytics.read');
   const since = new Date(Date.now() - days * 86_400_000);
@@ -148,7 +155,7 @@ export async function insights(deps: InboxDeps, actor: Actor, siteId: string, da
       .groupBy('phase')
       .execute();
     const leads = await tx.selectFrom('leads').select(sql<number>`count(*)::int`.as('n')).where('site_id', '=', siteId).where('created_at', '>=', since).executeTakeFirstOrThrow();
-    // A question is the visitor message just before an assistant answer; grouped by its normalized text.
+    // A question is the visitor message just before an assistant answer, in its normalized text.
     const answered = tx
       .selectFrom('messages as a')
       .innerJoinLateral(
@@ -160,21 +167,19 @@ export async function insights(deps: InboxDeps, actor: Actor, siteId: string, da
       .where('a.role', '=', 'assistant')
       .where('a.created_at', '>=', since)
       .as('t');
-    const top = await tx
-      .selectFrom(answered)
-      .select(['t.question', sql<number>`count(*)::int`.as('count'), sql<number>`avg(t.confidence)::real`.as('confidence')])
-      .groupBy('t.question')
-      .orderBy('count', 'desc')
-      .limit(20)
-      .execute();
-    const gaps = await tx
-      .selectFrom(answered)
-      .select(['t.question', sql<number>`count(*)::int`.as('count'), sql<number>`avg(t.confidence)::real`.as('confidence')])
-      .where((eb) => eb.or([eb('t.answered', '=', false), eb('t.confidence', '<', 0.5)]))
-      .groupBy('t.question')
-      .orderBy('count', 'desc')
-      .limit(50)
-      .execute();
+    // Exact wordings first (the most asked `maxWordings`), then wordings of the same question together.
+    const wordings = (gapsOnly: boolean) =>
+      tx
+        .selectFrom(answered)
+        .select(['t.question', sql<number>`count(*)::int`.as('count'), sql<number | null>`avg(t.confidence)::real`.as('confidence')])
+        .$if(gapsOnly, (qb) => qb.where((eb) => eb.or([eb('t.answered', '=', false), eb('t.confidence', '<', lowConfidenceBelow)])))
+        .groupBy('t.question')
+        .orderBy('count', 'desc')
+        .orderBy('t.question')
+        .limit(maxWordings)
+        .execute();
+    const top = (await groupByMeaning(await wordings(false))).slice(0, 20);
+    const gaps = (await groupByMeaning(await wordings(true))).slice(0, 50);
     return { days, perDay, funnel, leads: leads.n, topQuestions: top, contentGaps: gaps };
   });
 }

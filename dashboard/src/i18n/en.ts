@@ -259,6 +259,7 @@ export const en = {
   'insights.gaps': 'Content gaps',
   'insights.gapsHelp': 'Content gaps are questions answered with low confidence or not at all: add pages or documents that answer them.',
   'insights.question': 'Question',
+  'insights.alsoAsked': 'Also asked as: {variants}',
   'insights.asked': 'Asked',
   'insights.avgConfidence': 'Average confidence',
   'insights.noQuestions': 'No questions in this period.',

@@ -128,6 +128,8 @@ export interface QuestionCount {
   question: string;
   count: number;
   confidence: number | null;
+  /** Other wordings of the same question (grouped by meaning), most asked first. */
+  variants: string[];
 }
 
 /** `GET /api/sites/:id/insights`. */

@@ -45,7 +45,10 @@ function Questions({ id, title, rows, empty }: { id: string; title: string; rows
               <tbody>
                 {paged.items.map((q) => (
                   <tr key={q.question}>
-                    <td className="break">{q.question}</td>
+                    <td className="break">
+                      {q.question}
+                      {q.variants.length ? <div className="muted small">{t('insights.alsoAsked', { variants: q.variants.join(' · ') })}</div> : null}
+                    </td>
                     <td>{count(q.count, lang)}</td>
                     <td>{percent(q.confidence, lang)}</td>
                   </tr>

@@ -1,11 +1,14 @@
 // Seeds conversations, messages and leads straight into the database (through the tenant door), for
-// tests that need hostile content: every XSS payload of the shared corpus, and CSV formula cells.
+// tests that need content the chat would not produce on demand: every XSS payload of the shared
+// corpus, CSV formula cells, questions with chosen confidences for the insights.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Database } from '../server/db/database.ts';
 import { withTenant, type TenantTx } from '../server/db/tenant.ts';
-import { repoRoot } from './browser.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Every payload of ../shared/corpora/xss/payloads.jsonl (NUL removed: PostgreSQL text cannot hold it). */
 export function xssPayloads(): string[] {
@@ -25,6 +28,11 @@ export interface SeedConversation {
   leadEmail?: string;
   /** Title and URL of the source every answer cites. */
   source?: { title: string; url: string };
+  /** Every answer's confidence (default 0.42) and whether it answered (default true). */
+  confidence?: number;
+  answered?: boolean;
+  /** How long ago it started (default: the list's order, oldest first, a minute ago and later). */
+  ageMs?: number;
 }
 
 async function visitor(tx: TenantTx, tenantId: string, siteId: string): Promise<string> {
@@ -38,11 +46,11 @@ export async function seedConversations(db: Database['db'], tenantId: string, si
   const start = Date.now() - conversations.length * 1000 - 60_000;
   for (const [i, c] of conversations.entries()) {
     await withTenant(db, tenantId, async (tx) => {
-      const at = new Date(start + i * 1000);
+      const at = c.ageMs === undefined ? new Date(start + i * 1000) : new Date(Date.now() - c.ageMs);
       const visitorId = await visitor(tx, tenantId, siteId);
       const conv = await tx
         .insertInto('conversations')
-        .values({ tenant_id: tenantId, site_id: siteId, visitor_id: visitorId, entry_page: c.entryPage, language: 'en', phase: 'learning', message_count: c.texts.length, last_confidence: 0.42, created_at: at, updated_at: at })
+        .values({ tenant_id: tenantId, site_id: siteId, visitor_id: visitorId, entry_page: c.entryPage, language: 'en', phase: 'learning', message_count: c.texts.length, last_confidence: c.confidence ?? 0.42, created_at: at, updated_at: at })
         .returning('id')
         .executeTakeFirstOrThrow();
       const rows = c.texts.map((text, j) => {
@@ -54,8 +62,8 @@ export async function seedConversations(db: Database['db'], tenantId: string, si
           role: assistant ? ('assistant' as const) : ('user' as const),
           text,
           sources: JSON.stringify(assistant && c.source ? [{ n: 1, title: c.source.title, url: c.source.url, page: null }] : []),
-          confidence: assistant ? 0.42 : null,
-          answered: assistant ? true : null,
+          confidence: assistant ? (c.confidence ?? 0.42) : null,
+          answered: assistant ? (c.answered ?? true) : null,
           phase: 'learning',
           created_at: new Date(at.getTime() + j),
         };
