@@ -95,6 +95,9 @@ const envSchema = z.object({
 });
 
 /** The validated, frozen settings every part of Cloop receives. Only this module reads `process.env`. */
+/** Every environment variable Cloop reads (deploy files are checked against it). */
+export const settingNames: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
