@@ -94,10 +94,10 @@ const envSchema = z.object({
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(30),
 });
 
-/** The validated, frozen settings every part of Cloop receives. Only this module reads `process.env`. */
 /** Every environment variable Cloop reads (deploy files are checked against it). */
 export const settingNames: readonly string[] = Object.keys(envSchema.shape);
 
+/** The validated, frozen settings every part of Cloop receives. Only this module reads `process.env`. */
 export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
