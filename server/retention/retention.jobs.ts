@@ -1,0 +1,23 @@
+import type { Deps } from '../deps.ts';
+import { runRetention } from './retention.service.ts';
+
+/** The retention queue: one sweep an hour runs every rule (DESIGN §5 retention). */
+export const retentionQueues = { sweep: 'retention-sweep' } as const;
+
+const hourMs = 3_600_000;
+
+/** Declares the retention queue, starts its worker and the hourly timer in this process. */
+export async function startRetentionWorkers(deps: Deps): Promise<void> {
+  // A sweep that dies mid-way is retried; every step is idempotent, so a rerun finishes the job.
+  await deps.queue.define(retentionQueues.sweep, { retryLimit: 2, retryDelaySeconds: 300, expireInSeconds: 60 * 60 });
+  await deps.queue.work(retentionQueues.sweep, async () => void (await runRetention(deps)));
+  startSweepTimer(deps);
+}
+
+// Every hour (and at start) this process asks for a sweep; concurrent sweeps split the work
+// (row locks with SKIP LOCKED, one purger per tenant at a time), so more processes are harmless.
+function startSweepTimer(deps: Deps): void {
+  const tick = () => void deps.queue.send(retentionQueues.sweep, {}, { singletonKey: `retention-${Math.floor(Date.now() / hourMs)}` }).catch(() => {});
+  tick();
+  setInterval(tick, hourMs).unref();
+}
