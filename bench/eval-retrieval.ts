@@ -13,7 +13,6 @@ import { startWorkers } from '../server/jobs.ts';
 import { hybridSearch } from '../server/knowledge/retrieval.ts';
 import { startStaticSite } from '../test/static-site.ts';
 import { createBm25 } from './eval-retrieval-bm25.ts';
-import { textVariant, textVariants } from './eval-retrieval-variants.ts';
 
 // `npm run eval:retrieval`: crawls the help center once through Cloop's own pipeline (API → sync job →
 // extract → chunk → local embedder → PGlite), then asks the help center's own questions
@@ -21,16 +20,16 @@ import { textVariant, textVariants } from './eval-retrieval-variants.ts';
 // questions (bench/eval-paraphrases.json) through the real hybridSearch in three modes, and through a
 // BM25 baseline over the same chunks in the same run. Scores are per page: a question is answered when
 // its gold page appears among the first N distinct pages of the ranked chunks.
-// One JSON line on stdout; misses, the fusion sweep and alternative full-text legs on stderr.
-// Knobs: BENCH_EVAL_VERBOSE=1 (every miss), BENCH_EVAL_VARIANTS=0 (skip the alternative legs).
+// One JSON line on stdout; misses and the fusion sweep on stderr. Knob: BENCH_EVAL_VERBOSE=1 (every miss).
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const corpora = path.resolve(repoRoot, '../shared/corpora');
 const chatCandidates = 40; // what hybridSearch uses for the chat's limit of 8
 const listChunks = 20; // ranked chunks looked at per question (→ distinct pages)
 const verbose = process.env.BENCH_EVAL_VERBOSE === '1';
-const withVariants = process.env.BENCH_EVAL_VARIANTS !== '0';
 const legDepth = 80; // chunks kept per leg for the sweeps (≥ every candidate count tried)
+// hybridSearch's fusion (server/knowledge/retrieval.ts), reproduced below from the legs.
+const production = { k: 20, wVector: 1, wText: 1.5 };
 
 const log = (message: string) => process.stderr.write(`[eval:retrieval] ${message}\n`);
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -157,11 +156,11 @@ async function main(): Promise<Record<string, unknown>> {
     };
     const siteArg = { id: siteId, languages: ['en'], chunkCount: siteRow.chunk_count };
     const results: Record<string, Record<Method, ReturnType<typeof score>>> = {};
-    const sweeps: Record<string, { vector: number[][]; text: number[][]; variants: Record<string, number[][]> }> = {};
+    const sweeps: Record<string, { vector: number[][]; text: number[][] }> = {};
     let mismatches = 0;
     for (const [name, questions] of Object.entries(sets)) {
       const ranked: Record<Method, string[][]> = { hybrid: [], vector: [], fulltext: [], bm25: [] };
-      const legs = { vector: [] as number[][], text: [] as number[][], variants: Object.fromEntries(Object.keys(textVariants).map((v) => [v, [] as number[][]])) };
+      const legs = { vector: [] as number[][], text: [] as number[][] };
       for (const q of questions) {
         const { vectors } = await deps.embedder.embed([q.question], { purpose: 'query' });
         const query = { text: q.question, vector: vectors[0]! };
@@ -176,11 +175,8 @@ async function main(): Promise<Record<string, unknown>> {
         ranked.bm25.push(pages(bm25.search(q.question, listChunks), urlOf));
         legs.vector.push(vectorLeg);
         legs.text.push(textLeg);
-        if (withVariants)
-          for (const [v, variant] of Object.entries(textVariants))
-            legs.variants[v]!.push(await withTenant(database.db, tenantId, (tx) => textVariant(tx, { id: siteId, chunkCount: siteRow.chunk_count }, q.question, legDepth, variant)));
         // The sweep below recomputes the fusion from the legs: check that it reproduces hybridSearch.
-        const again = rrf(vectorLeg, textLeg, { k: 60, candidates: chatCandidates, wVector: 1, wText: 1 }).slice(0, listChunks);
+        const again = rrf(vectorLeg, textLeg, { ...production, candidates: chatCandidates }).slice(0, listChunks);
         if (again.join() !== hybrid.join()) mismatches++;
       }
       results[name] = Object.fromEntries(methods.map((m) => [m, score(questions, ranked[m])])) as Record<Method, ReturnType<typeof score>>;
@@ -196,7 +192,7 @@ async function main(): Promise<Record<string, unknown>> {
 
     // 4. Fusion sweep from the same legs: RRF constant, candidates per leg, leg weights.
     const sweep: { variant: string; sections_r5: number; sections_mrr: number; titles_r5: number; paraphrases_r5: number }[] = [];
-    for (const k of [10, 30, 60])
+    for (const k of [10, 20, 30, 60])
       for (const candidates of [20, 40, 80])
         for (const [wVector, wText] of [[1, 1], [1, 1.5], [1, 2], [1.5, 1]] as const) {
           const r = (name: string) => {
@@ -209,29 +205,8 @@ async function main(): Promise<Record<string, unknown>> {
     sweep.sort((a, b) => b.sections_mrr - a.sections_mrr || b.sections_r5 - a.sections_r5);
     log('fusion sweep (best by section MRR):');
     for (const s of sweep.slice(0, 8)) log(`  ${s.variant.padEnd(44)} sections r@5 ${s.sections_r5} mrr ${s.sections_mrr} | titles r@5 ${s.titles_r5} | paraphrases r@5 ${s.paraphrases_r5}`);
-    const current = sweep.find((s) => s.variant === `k=60 candidates=${chatCandidates} w_vector=1 w_text=1`)!;
-    log(`  current: ${current.variant}: sections r@5 ${current.sections_r5} mrr ${current.sections_mrr}`);
-
-    // 5. Alternative full-text legs, alone and fused with the same vector leg (RRF as today, then a few weights).
-    const variantResults: Record<string, Record<string, unknown>> = {};
-    if (withVariants) {
-      log('full-text leg variants (alone | fused with the vector leg, RRF k=60, 40 candidates):');
-      for (const v of Object.keys(textVariants)) {
-        const alone = (name: string) => score(sets[name]!, sweeps[name]!.variants[v]!.map((ids) => pages(ids.slice(0, listChunks), urlOf)));
-        const fused = (name: string, o: { k: number; wText: number }) =>
-          score(sets[name]!, sweeps[name]!.vector.map((vec, i) => pages(rrf(vec, sweeps[name]!.variants[v]![i]!, { k: o.k, candidates: chatCandidates, wVector: 1, wText: o.wText }).slice(0, listChunks), urlOf)));
-        const row: Record<string, unknown> = {};
-        for (const name of Object.keys(sets)) row[name] = { fulltext: alone(name), hybrid: fused(name, { k: 60, wText: 1 }) };
-        variantResults[v] = row;
-        const f = (x: { recall_at_1: number; recall_at_5: number; mrr: number }) => `r@1 ${x.recall_at_1} r@5 ${x.recall_at_5} mrr ${x.mrr}`;
-        for (const name of Object.keys(sets)) {
-          const r = row[name] as { fulltext: ReturnType<typeof score>; hybrid: ReturnType<typeof score> };
-          log(`  ${v.padEnd(28)} ${name.padEnd(11)} fulltext ${f(r.fulltext)} | hybrid ${f(r.hybrid)}`);
-        }
-        for (const o of [{ k: 60, wText: 1.5 }, { k: 60, wText: 2 }, { k: 20, wText: 1 }, { k: 20, wText: 1.5 }])
-          log(`  ${v.padEnd(28)} hybrid k=${o.k} w_text=${o.wText}: ${Object.keys(sets).map((name) => `${name} ${f(fused(name, o))}`).join(' | ')}`);
-      }
-    }
+    const current = sweep.find((s) => s.variant === `k=${production.k} candidates=${chatCandidates} w_vector=${production.wVector} w_text=${production.wText}`)!;
+    log(`  production: ${current.variant}: sections r@5 ${current.sections_r5} mrr ${current.sections_mrr}`);
 
     return {
       bench: 'eval-retrieval',
@@ -244,7 +219,7 @@ async function main(): Promise<Record<string, unknown>> {
       ranked_chunks_per_question: listChunks,
       hybrid_candidates: chatCandidates,
       best_fusion_variant: sweep[0],
-      ...(withVariants ? { text_leg_variants: variantResults } : {}),
+      fusion: production,
       wall_s: Math.round((performance.now() - startedAt) / 100) / 10,
       loadavg_before: loadBefore.map(round2),
       loadavg_after: os.loadavg().map(round2),

@@ -7,8 +7,8 @@ import { hybridSearch, vectorLiteral } from '../server/knowledge/retrieval.ts';
 import { createCorpus, type CorpusSpec, type Query } from './retrieval-data.ts';
 import { adminQuery, databaseUrl, loadCorpus, openBenchDatabase, type LoadTimings } from './retrieval-db.ts';
 
-// What bench:retrieval and bench/retrieval-experiments.ts share: the corpus shape, the database
-// (fresh, or kept and reused), ground truth and timed searches.
+// What bench:retrieval uses: the corpus shape, the database (fresh, or kept and reused), ground
+// truth and timed searches.
 
 /** The database this process created (dropped on exit unless kept). */
 export const created: { name: string | null } = { name: null };
@@ -57,14 +57,6 @@ export async function exactTopK(client: pg.PoolClient, q: Query, k: number): Pro
   }
 }
 
-/** The naive approach: plain HNSW ORDER BY under the site (and tenant) filter, default settings. */
-export async function naiveTopK(database: Database, q: Query, k: number): Promise<number[]> {
-  return withTenant(database.db, q.site.tenantId, async (tx) => {
-    const { rows } = await sql<{ id: number }>`select id from chunks where site_id = ${q.site.id} order by embedding <=> ${vectorLiteral(q.vector)}::vector limit ${k}`.execute(tx);
-    return rows.map((r) => Number(r.id));
-  });
-}
-
 /** One timed call of the real hybridSearch, as the search service makes it. */
 export async function timedSearch(database: Database, q: Query, mode: 'hybrid' | 'vector' | 'fulltext', limit = 10) {
   const site = { id: q.site.id, languages: ['en'], chunkCount: q.site.size };
@@ -90,8 +82,8 @@ export async function backendCpuSeconds(database: Database): Promise<number> {
 }
 
 /** Reuses the kept database when it holds this corpus; otherwise creates and loads a fresh one. */
-export async function prepare(corpus: ReturnType<typeof createCorpus>, opts: { keep: boolean; dropExperimentIndexes: boolean } = { keep, dropExperimentIndexes: true }): Promise<{ name: string; url: string; timings: LoadTimings | null }> {
-  const fingerprint = JSON.stringify({ ...benchSpec, v: 1 });
+export async function prepare(corpus: ReturnType<typeof createCorpus>, opts: { keep: boolean } = { keep }): Promise<{ name: string; url: string; timings: LoadTimings | null }> {
+  const fingerprint = JSON.stringify({ ...benchSpec, v: 2 });
   const name = opts.keep ? 'cloop_bench_retrieval' : `cloop_bench_retrieval_${process.pid}_${Date.now().toString(36)}`;
   const url = databaseUrl(adminUrl, name);
   if (opts.keep) {
@@ -107,9 +99,6 @@ export async function prepare(corpus: ReturnType<typeof createCorpus>, opts: { k
         const c = new pg.Client({ connectionString: url });
         await c.connect();
         const { rows } = await c.query<{ id: string; tenant_id: string; name: string }>('select id, tenant_id, name from sites');
-        // Indexes an experiment added (per-site partial HNSW) would change what the baseline measures.
-        const extra = await c.query<{ indexname: string }>(`select indexname from pg_indexes where tablename = 'chunks' and indexname like 'chunks_site_hnsw_%'`);
-        if (opts.dropExperimentIndexes) for (const { indexname } of extra.rows) await c.query(`drop index ${indexname}`);
         await c.end();
         for (const r of rows) {
           const site = corpus.sites[Number(r.name.replace('site ', ''))]!;
@@ -123,6 +112,8 @@ export async function prepare(corpus: ReturnType<typeof createCorpus>, opts: { k
   }
   await adminQuery(adminUrl, `create database ${name}`);
   created.name = name;
+  // HNSW builds (the per-site index job) need the graph in memory; PostgreSQL's 64 MB default spills. An operator setting.
+  await adminQuery(adminUrl, `alter database ${name} set maintenance_work_mem = '512MB'`);
   await adminQuery(url, 'create extension if not exists vector');
   const database = await openBenchDatabase(url);
   await database.close();
