@@ -1,14 +1,7 @@
+import type { ProviderFailure } from '../provider-response.ts';
+
 /** Why an embeddings call failed, as it appears in the error's `details.reason`. */
-export type EmbeddingFailure =
-  | 'rate_limited'
-  | 'server_error'
-  | 'timeout'
-  | 'network'
-  | 'refused'
-  | 'unauthorized'
-  | 'rejected'
-  | 'invalid_response'
-  | 'dimension_mismatch';
+export type EmbeddingFailure = ProviderFailure | 'dimension_mismatch';
 
 type Parsed = { ok: true; vectors: number[][]; tokens: number } | { ok: false; status: number; reason: EmbeddingFailure; retry: false };
 

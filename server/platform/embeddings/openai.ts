@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appError, type AppError, type ErrorCode } from '../../errors.ts';
 import type { EmbedOptions, Embedder, EmbedUsage } from './embedder.ts';
+import { providerFailureText, retryAfterMs } from '../provider-response.ts';
 import { parseEmbeddingResponse, type EmbeddingFailure } from './openai-response.ts';
 
 export type { EmbeddingFailure } from './openai-response.ts';
@@ -76,8 +77,8 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): Embedder {
       status = res.status;
       const text = await res.text(); // read fully even on errors, so the connection can be reused
       if (res.ok) return parseEmbeddingResponse(text, input, { dimension, truncate: opts.truncate ?? false });
-      if (status === 429) return { ok: false, status, reason: 'rate_limited', retry: true, retryAfterMs: retryAfter(res.headers) };
-      if (status >= 500 || status === 408) return { ok: false, status, reason: 'server_error', retry: true, retryAfterMs: retryAfter(res.headers) };
+      if (status === 429) return { ok: false, status, reason: 'rate_limited', retry: true, retryAfterMs: retryAfterMs(res.headers) };
+      if (status >= 500 || status === 408) return { ok: false, status, reason: 'server_error', retry: true, retryAfterMs: retryAfterMs(res.headers) };
       return { ok: false, status, reason: status === 401 || status === 403 ? 'unauthorized' : 'rejected', retry: false };
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
@@ -128,32 +129,9 @@ export function createOpenAiEmbedder(opts: OpenAiEmbedderOptions): Embedder {
   };
 }
 
-/** `Retry-After` (seconds or an HTTP date) or OpenAI's `retry-after-ms`, in milliseconds. */
-function retryAfter(headers: Headers): number | undefined {
-  const ms = Number(headers.get('retry-after-ms'));
-  if (headers.has('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers.get('retry-after');
-  if (value === null) return undefined;
-  const seconds = Number(value);
-  if (value.trim() !== '' && Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-const reasonText: Record<EmbeddingFailure, string> = {
-  rate_limited: 'the provider is rate-limiting requests',
-  server_error: 'the provider had a server error',
-  timeout: 'the provider did not answer in time',
-  network: 'the provider could not be reached',
-  refused: "the provider's address is not allowed for outbound requests",
-  unauthorized: 'the provider refused the API key',
-  rejected: 'the provider rejected the request',
-  invalid_response: 'the provider sent a response that is not valid',
-  dimension_mismatch: 'the provider sent vectors of the wrong length',
-};
+const reasonText: Record<EmbeddingFailure, string> = { ...providerFailureText, dimension_mismatch: 'the provider sent vectors of the wrong length' };
 
 function failure(status: number | null, reason: EmbeddingFailure, attempts: number): AppError {
   const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
-  // The cast goes once errors.ts lists `embedding_failed: 502`.
   return appError('embedding_failed', `Embedding failed: ${reasonText[reason]}${status ? ` (HTTP ${status})` : ''} after ${tries}.`, { status, reason });
 }

@@ -1,14 +1,7 @@
+import { providerFailureText, type ProviderFailure } from '../provider-response.ts';
+
 /** Why a chat call failed, as it appears in the error's `details.reason`. */
-export type LlmFailure =
-  | 'rate_limited'
-  | 'server_error'
-  | 'timeout'
-  | 'network'
-  | 'refused'
-  | 'unauthorized'
-  | 'rejected'
-  | 'invalid_response'
-  | 'interrupted';
+export type LlmFailure = ProviderFailure | 'interrupted';
 
 /** What one `data:` payload of a chat-completions stream carries that Cloop uses. */
 export interface ChatChunk {
@@ -49,27 +42,5 @@ function parseUsage(usage: unknown): ChatChunk['usage'] {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
-/** `Retry-After` (seconds or an HTTP date) or OpenAI's `retry-after-ms`, in milliseconds. */
-export function retryAfterMs(headers: Headers): number | undefined {
-  const ms = Number(headers.get('retry-after-ms'));
-  if (headers.has('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers.get('retry-after');
-  if (value === null) return undefined;
-  const seconds = Number(value);
-  if (value.trim() !== '' && Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
 /** The safe sentence for each failure: nothing from the provider, nothing about the key. */
-export const llmFailureText: Record<LlmFailure, string> = {
-  rate_limited: 'the provider is rate-limiting requests',
-  server_error: 'the provider had a server error',
-  timeout: 'the provider did not answer in time',
-  network: 'the provider could not be reached',
-  refused: "the provider's address is not allowed for outbound requests",
-  unauthorized: 'the provider refused the API key',
-  rejected: 'the provider rejected the request',
-  invalid_response: 'the provider sent a response that is not valid',
-  interrupted: 'the answer stream broke off',
-};
+export const llmFailureText: Record<LlmFailure, string> = { ...providerFailureText, interrupted: 'the answer stream broke off' };

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appError, type AppError } from '../../errors.ts';
 import { estimatePromptTokens, estimateTokens, type ChatModel, type LlmEvent, type LlmRequest } from './types.ts';
-import { llmFailureText, parseChatChunk, retryAfterMs, type ChatChunk, type LlmFailure } from './openai-chunk.ts';
+import { retryAfterMs } from '../provider-response.ts';
+import { llmFailureText, parseChatChunk, type ChatChunk, type LlmFailure } from './openai-chunk.ts';
 import { createSseParser } from './sse.ts';
 
 export type { LlmFailure } from './openai-chunk.ts';
