@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['server/**/*.test.ts', 'test/**/*.test.ts', 'widget/**/*.test.ts', 'e2e/**/*.e2e.test.ts'],
+    include: ['server/**/*.test.ts', 'test/**/*.test.ts', 'widget/**/*.test.ts', 'dashboard/**/*.test.ts', 'e2e/**/*.e2e.test.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,

@@ -416,3 +416,6 @@ export const en = {
 
 /** The name of an interface string. */
 export type StringKey = keyof typeof en;
+
+/** A complete dictionary: every other language file has this type, so a missing key fails the build. */
+export type Strings = Record<StringKey, string>;

@@ -1,23 +1,58 @@
-// Interface strings: one dictionary per language, English complete, others may be partial (English fills
-// the gaps). Add a language: a file like en.ts typed `Partial<Strings>`, and a row in `languages`.
+// Interface strings: one complete dictionary per language. en.ts names every string; each other file
+// is typed `Strings`, so `tsc` fails when a key is missing or misspelt there. Add a key: add it to
+// en.ts and to every other file. Add a language: a file like fi.ts, and a row in `languages`.
 import { createContext, useContext } from 'react';
-import { en, type StringKey } from './en.ts';
+import { de } from './de.ts';
+import { en, type StringKey, type Strings } from './en.ts';
+import { es } from './es.ts';
+import { fi } from './fi.ts';
+import { fr } from './fr.ts';
+import { sv } from './sv.ts';
 
-export type { StringKey } from './en.ts';
+export type { StringKey, Strings } from './en.ts';
 
-/** The interface languages offered. */
-export const languages = [{ code: 'en', label: 'English' }] as const;
+/** The interface languages offered, each named in itself; English first (the fallback). */
+export const languages = [
+  { code: 'en', label: 'English' },
+  { code: 'fi', label: 'Suomi' },
+  { code: 'sv', label: 'Svenska' },
+  { code: 'de', label: 'Deutsch' },
+  { code: 'fr', label: 'Français' },
+  { code: 'es', label: 'Español' },
+] as const;
 
-const dictionaries: Record<string, Partial<Record<StringKey, string>>> = { en };
+/** The code of an interface language. */
+export type Language = (typeof languages)[number]['code'];
+
+/** Every dictionary, by language code. */
+export const dictionaries: Record<Language, Strings> = { en, fi, sv, de, fr, es };
+
+/** True when `code` is an interface language. */
+export function isLanguage(code: string): code is Language {
+  return Object.hasOwn(dictionaries, code);
+}
+
+/**
+ * The language to show: an explicit choice (`stored`) wins; otherwise the first of the browser's
+ * languages we have (`fi-FI` → `fi`); otherwise English.
+ */
+export function pickLanguage(stored: string | null, browser: readonly string[]): Language {
+  if (stored && isLanguage(stored)) return stored;
+  for (const tag of browser) {
+    const base = tag.toLowerCase().split('-')[0] ?? '';
+    if (isLanguage(base)) return base;
+  }
+  return 'en';
+}
 
 /** Looks up a string and fills its `{name}` placeholders. */
 export type Translate = (key: StringKey, vars?: Record<string, string | number>) => string;
 
-/** The translate function of a language. */
+/** The translate function of a language (English for an unknown code). */
 export function translator(lang: string): Translate {
-  const dict = dictionaries[lang] ?? en;
+  const dict = isLanguage(lang) ? dictionaries[lang] : en;
   return (key, vars) => {
-    const text = dict[key] ?? en[key];
+    const text = dict[key];
     return vars ? text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m)) : text;
   };
 }

@@ -1,4 +1,5 @@
 // Interface preferences kept in localStorage: colour theme and language.
+import { pickLanguage, type Language } from '../i18n/index.ts';
 
 /** `system` follows the operating system. */
 export type Theme = 'system' | 'light' | 'dark';
@@ -20,15 +21,10 @@ export function applyTheme(theme: Theme): void {
   document.documentElement.dataset.theme = dark ? 'dark' : 'light';
 }
 
-/** The stored interface language (a code of `i18n` languages), or the browser's. */
-export function loadLanguage(available: readonly string[]): string {
-  const stored = localStorage.getItem(langKey);
-  if (stored && available.includes(stored)) return stored;
-  for (const l of navigator.languages ?? [navigator.language]) {
-    const base = l.toLowerCase().split('-')[0]!;
-    if (available.includes(base)) return base;
-  }
-  return available[0] ?? 'en';
+/** The interface language: the one chosen in this browser, else the browser's own (`navigator.languages`). */
+export function loadLanguage(): Language {
+  const browser = navigator.languages?.length ? navigator.languages : [navigator.language];
+  return pickLanguage(localStorage.getItem(langKey), browser);
 }
 
 /** Stores the interface language. */

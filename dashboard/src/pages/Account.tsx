@@ -165,7 +165,7 @@ function Preferences() {
         <label htmlFor="pref-lang">{t('account.language')}</label>
         <select id="pref-lang" value={lang} onChange={(e) => setLang(e.target.value)}>
           {languages.map((l) => (
-            <option key={l.code} value={l.code}>
+            <option key={l.code} value={l.code} lang={l.code}>
               {l.label}
             </option>
           ))}

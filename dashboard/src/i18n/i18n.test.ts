@@ -1,0 +1,105 @@
+// The interface dictionaries: every language says every string, keeps its placeholders, and is not
+// English left in place; the language picker offers all six; the browser's language is the default.
+import { describe, expect, it } from 'vitest';
+import { count, dateTime, percent, shortDay, usd } from '../lib/format.ts';
+import { en } from './en.ts';
+import { dictionaries, languages, pickLanguage, translator, type Language, type StringKey } from './index.ts';
+
+const keys = Object.keys(en) as StringKey[];
+const translated = languages.map((l) => l.code).filter((c): c is Exclude<Language, 'en'> => c !== 'en');
+
+/** Strings that are rightly the same as the English one although longer than three words (none yet). */
+const sameAsEnglish: Partial<Record<Language, StringKey[]>> = {};
+
+/** Words that are English only: a translation containing one was left (partly) untranslated. */
+const englishWords = /(?<!\p{L})(the|and|your|you|this|that|with|will|is|are|not|from|to|of|for|or|it|can|have|yet|here|there)(?!\p{L})/iu;
+
+const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+const words = (text: string) => text.trim().split(/\s+/).length;
+/** The text without what is never translated: placeholders, code, hosts, file and action names. */
+const prose = (text: string) => text.replace(/\{\w+\}|<\/?\w+>|\S*\.(txt|com|updated)\b|\bmember\.|\bCloop\b|\bAcme( Cloud)?\b/g, ' ');
+
+describe('the dictionaries', () => {
+  it('english has about 400 strings, none empty', () => {
+    expect(keys.length).toBeGreaterThan(350);
+    expect(keys.filter((k) => !en[k].trim())).toEqual([]);
+  });
+
+  describe.each(translated)('%s', (code) => {
+    const dict = dictionaries[code];
+
+    it('has exactly the keys of English', () => {
+      expect(Object.keys(dict).sort()).toEqual([...keys].sort());
+    });
+
+    it('has no empty string', () => {
+      expect(keys.filter((k) => !dict[k]?.trim())).toEqual([]);
+    });
+
+    it('keeps the placeholders of every string', () => {
+      const wrong = keys.filter((k) => placeholders(dict[k]).join() !== placeholders(en[k]).join());
+      expect(wrong.map((k) => `${k}: ${dict[k]}`)).toEqual([]);
+    });
+
+    it('leaves no English in place', () => {
+      const allowed = new Set(sameAsEnglish[code] ?? []);
+      const same = keys.filter((k) => words(en[k]) > 3 && dict[k] === en[k] && !allowed.has(k));
+      expect(same, 'strings of more than three words identical to English').toEqual([]);
+      expect([...allowed].filter((k) => dict[k] !== en[k]), 'exceptions no longer needed').toEqual([]);
+      const english = keys.filter((k) => englishWords.test(prose(dict[k])));
+      expect(english.map((k) => `${k}: ${dict[k]}`), 'strings with English words').toEqual([]);
+    });
+
+    it('fills placeholders in its own words', () => {
+      const t = translator(code);
+      const text = t('insights.perDaySummary', { conversations: 12, messages: 40, days: 30 });
+      expect(text).toContain('12');
+      expect(text).toContain('40');
+      expect(text).not.toMatch(/[{}]/);
+      expect(text).not.toBe(translator('en')('insights.perDaySummary', { conversations: 12, messages: 40, days: 30 }));
+    });
+  });
+
+  it('the check for English words finds them (control)', () => {
+    expect(englishWords.test(prose('Delete this site'))).toBe(true);
+    expect(englishWords.test(prose('Poista sivusto {site}, robots.txt, </body>, site.updated, näitä, oförändrade'))).toBe(false);
+  });
+});
+
+describe('the language picker', () => {
+  it('offers the six languages, each named in itself, English first', () => {
+    expect(languages.map((l) => `${l.code} ${l.label}`)).toEqual(['en English', 'fi Suomi', 'sv Svenska', 'de Deutsch', 'fr Français', 'es Español']);
+    expect(Object.keys(dictionaries).sort()).toEqual(languages.map((l) => l.code).sort());
+  });
+
+  it('an unknown language falls back to English', () => {
+    expect(translator('xx')('nav.conversations')).toBe('Conversations');
+    expect(translator('fi')('nav.conversations')).toBe('Keskustelut');
+  });
+});
+
+describe('the language chosen', () => {
+  it.each([
+    { stored: null, browser: ['fi-FI', 'en-US'], lang: 'fi', why: 'a Finnish browser gets Finnish on the first visit' },
+    { stored: null, browser: ['fi'], lang: 'fi', why: 'a bare language tag' },
+    { stored: 'en', browser: ['fi-FI'], lang: 'en', why: 'an explicit choice wins over the browser' },
+    { stored: 'de', browser: ['fi-FI'], lang: 'de', why: 'any explicit choice wins' },
+    { stored: 'xx', browser: ['sv-FI'], lang: 'sv', why: 'a stored code we do not have is ignored' },
+    { stored: null, browser: ['ja-JP', 'es-MX'], lang: 'es', why: 'the first language we have, in the browser’s order' },
+    { stored: null, browser: ['ja-JP'], lang: 'en', why: 'nothing we have: English' },
+    { stored: null, browser: [], lang: 'en', why: 'no browser languages: English' },
+  ])('$why', ({ stored, browser, lang }) => {
+    expect(pickLanguage(stored, browser)).toBe(lang);
+  });
+});
+
+describe('dates and numbers follow the interface language', () => {
+  it('formats with Intl in the chosen language', () => {
+    expect(count(1234567, 'en')).toBe('1,234,567');
+    expect(count(1234567, 'fi')).toBe('1\u00a0234\u00a0567');
+    expect(percent(0.5, 'fr')).toBe('50\u00a0%');
+    expect(usd(2.5, 'de')).toBe('2,50\u00a0$');
+    expect(shortDay('2026-03-03', 'es')).toBe('3 mar');
+    expect(dateTime('2026-03-03T12:00:00Z', 'fi')).toContain('klo');
+  });
+});
