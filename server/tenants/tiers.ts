@@ -1,24 +1,7 @@
+import type { TierSpec } from '../../contracts/tenants.ts';
 import { appError } from '../errors.ts';
 
-/** A tier's limits (numbers) and features (switches). */
-export interface TierSpec {
-  limits: {
-    sites: number;
-    pagesPerSite: number;
-    uploadBytes: number;
-    documentsPerSite: number;
-    members: number;
-    dailyBudgetUsd: number;
-    conversationRetentionDays: number;
-    resyncIntervalHours: number;
-  };
-  features: {
-    customPersona: boolean;
-    removeBranding: boolean;
-    leadExport: boolean;
-    auditLog: boolean;
-  };
-}
+export type { TierSpec } from '../../contracts/tenants.ts';
 
 /** The one tier table. Billing is out of scope: the tier is a setting an Owner changes. */
 export const tiers = {

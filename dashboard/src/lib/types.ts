@@ -2,6 +2,7 @@
 export type { SiteSettings, SiteView } from '../../../contracts/sites.ts';
 export type { SourceView } from '../../../contracts/knowledge.ts';
 export type { CitedSource, Phase, WidgetConfig } from '../../../contracts/widget.ts';
+import type { TierName, TierSpec } from '../../../contracts/tenants.ts';
 import type { CitedSource, Phase } from '../../../contracts/widget.ts';
 
 /** A role in a workspace. */
@@ -25,20 +26,11 @@ export interface Me {
 export interface Tenant {
   id: string;
   name: string;
-  tier: 'free' | 'pro' | 'business';
+  tier: TierName;
   status: string;
   dailyBudgetUsd: number;
-  limits: {
-    sites: number;
-    pagesPerSite: number;
-    uploadBytes: number;
-    documentsPerSite: number;
-    members: number;
-    dailyBudgetUsd: number;
-    conversationRetentionDays: number;
-    resyncIntervalHours: number;
-  };
-  features: { customPersona: boolean; removeBranding: boolean; leadExport: boolean; auditLog: boolean };
+  limits: TierSpec['limits'];
+  features: TierSpec['features'];
   createdAt: string;
 }
 
