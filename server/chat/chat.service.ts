@@ -1,13 +1,14 @@
 import type { ChatEvent, CitedSource, Phase } from '../../contracts/widget.ts';
-import { withTenant } from '../db/tenant.ts';
+import { withTenant, type TenantTx } from '../db/tenant.ts';
 import type { Deps } from '../deps.ts';
-import { appError } from '../errors.ts';
+import { AppError, appError } from '../errors.ts';
 import { hybridSearch, type SearchHit } from '../knowledge/retrieval.ts';
 import type { LlmEvent } from '../platform/llm/types.ts';
 import type { WidgetSite } from '../widget/site.system.ts';
 import { reserveBudget, settleBudget, type Reservation } from './budget.ts';
 import { calibrationFor, confidenceFrom, lowConfidence } from './blocks/confidence.ts';
-import { nextPhase } from './blocks/phase.ts';
+import { nextPhase, substantiveFromTurn } from './blocks/phase.ts';
+import { openTurn, storeAnswer, type AnswerRow, type Turn } from './chat.repo.ts';
 import { buildPrompt, createCanaryFilter } from './blocks/prompt.ts';
 import { redactPii } from './blocks/redact.ts';
 import { cannedText } from './messages.ts';
@@ -60,50 +61,6 @@ export async function takeStreamSlot(deps: ChatDeps, siteId: string): Promise<()
   return free;
 }
 
-/** Opens (or continues) the visitor's conversation and stores the visitor's message; returns the phase. */
-async function recordQuestion(deps: ChatDeps, input: ChatInput) {
-  const { site } = input;
-  return withTenant(deps.database.db, site.tenantId, async (tx) => {
-    let conversation = input.conversationId
-      ? await tx.selectFrom('conversations').selectAll().where('id', '=', input.conversationId).where('visitor_id', '=', input.visitorId).where('site_id', '=', site.id).executeTakeFirst()
-      : undefined;
-    // Another visitor's (or site's) conversation is simply not found.
-    if (input.conversationId && !conversation) throw appError('conversation_not_found');
-    conversation ??= await tx
-      .insertInto('conversations')
-      .values({ tenant_id: site.tenantId, site_id: site.id, visitor_id: input.visitorId, entry_page: input.pageUrl ?? null, language: input.language ?? null })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const turn = await tx
-      .selectFrom('messages')
-      .select(['role', 'text'])
-      .where('conversation_id', '=', conversation.id)
-      .orderBy('created_at', 'desc')
-      .limit(historyTurns)
-      .execute();
-    const next = nextPhase(conversation.phase, input.message, conversation.message_count);
-    await tx.insertInto('messages').values({ tenant_id: site.tenantId, site_id: site.id, conversation_id: conversation.id, role: 'user', text: input.message, phase: next.phase }).execute();
-    await tx
-      .updateTable('conversations')
-      .set({ phase: next.phase, message_count: conversation.message_count + 1, updated_at: new Date(), ...(input.language && !conversation.language ? { language: input.language } : {}) })
-      .where('id', '=', conversation.id)
-      .execute();
-    const lead = await tx.selectFrom('leads').select('id').where('conversation_id', '=', conversation.id).executeTakeFirst();
-    return { conversation, history: turn.reverse(), phase: next.phase, wantsContact: next.wantsContact || next.wantsSummary, hasEmail: Boolean(lead) };
-  });
-}
-
-/** Retrieval for the question, with the conversation's entry page as context (its passages rank a little higher). */
-async function retrieve(deps: ChatDeps, site: WidgetSite, question: string, entryPage: string | null): Promise<SearchHit[]> {
-  const { vectors, usage } = await deps.embedder.embed([question], { purpose: 'query' });
-  const hits = await withTenant(deps.database.db, site.tenantId, async (tx) => {
-    await meterEmbedding(tx, site.tenantId, site.id, deps.embedder.model, usage);
-    return hybridSearch(tx, { id: site.id, languages: site.settings.languages, chunkCount: site.chunkCount }, { text: question, vector: vectors[0]! }, { limit: 8 });
-  });
-  if (entryPage) for (const h of hits) if (h.url === entryPage) h.score += 1 / 120;
-  return hits.sort((a, b) => b.score - a.score);
-}
-
 function cost(deps: ChatDeps, inputTokens: number, outputTokens: number): number {
   if (deps.llm.provider === 'offline') return 0;
   const p = deps.config.llmPrices;
@@ -134,133 +91,171 @@ export async function* answer(deps: ChatDeps, input: ChatInput): AsyncGenerator<
   }
 }
 
-async function* answerWithin(
-  deps: ChatDeps,
-  input: ChatInput,
-  held: { reservation: Reservation | null; spentUsd: number },
-  o: { language: string | null; capture: 'off' | 'on_request' | 'after_first_answer'; maxOut: number; capUsd: number; overBudget: boolean },
-): AsyncGenerator<ChatEvent> {
+
+type Held = { reservation: Reservation | null; spentUsd: number };
+type Options = { language: string | null; capture: 'off' | 'on_request' | 'after_first_answer'; maxOut: number; capUsd: number; overBudget: boolean };
+
+/**
+ * Everything that must precede the model call, in ONE tenant transaction: the conversation check
+ * (or a new one), the question stored and the phase moved (one statement), and hybrid retrieval.
+ * The question is embedded first: that may be a network call, and no transaction waits on one.
+ */
+async function prepare(deps: ChatDeps, input: ChatInput, safeQuestion: string, overBudget: boolean): Promise<{ turn: Turn; hits: SearchHit[] }> {
+  const { site } = input;
+  const embedded = overBudget ? null : await deps.embedder.embed([safeQuestion], { purpose: 'query' });
+  const meter = (tx: TenantTx) => (embedded ? meterEmbedding(tx, site.tenantId, site.id, deps.embedder.model, embedded.usage) : Promise.resolve());
+  try {
+    return await withTenant(deps.database.db, site.tenantId, async (tx) => {
+      const turn = await openTurn(tx, {
+        tenantId: site.tenantId,
+        siteId: site.id,
+        visitorId: input.visitorId,
+        conversationId: input.conversationId ?? null,
+        message: input.message,
+        pageUrl: input.pageUrl ?? null,
+        language: input.language ?? null,
+        phaseEarly: nextPhase('exploring', input.message, 0).phase,
+        phaseLater: nextPhase('exploring', input.message, substantiveFromTurn).phase,
+        laterFrom: substantiveFromTurn,
+        historyTurns,
+      });
+      // Another visitor's (or site's) conversation is simply not found.
+      if (!turn) throw appError('conversation_not_found');
+      if (!embedded) return { turn, hits: [] };
+      await meter(tx);
+      const hits = await hybridSearch(tx, { id: site.id, languages: site.settings.languages, chunkCount: site.chunkCount }, { text: safeQuestion, vector: embedded.vectors[0]! }, { limit: 8 });
+      // The conversation's entry page as context: its passages rank a little higher.
+      if (turn.entryPage) for (const h of hits) if (h.url === turn.entryPage) h.score += 1 / 120;
+      return { turn, hits: hits.sort((a, b) => b.score - a.score) };
+    });
+  } catch (err) {
+    // A refused conversation rolled the metering back, but the embedding was paid for.
+    if (embedded && err instanceof AppError && err.code === 'conversation_not_found') await withTenant(deps.database.db, site.tenantId, meter).catch(() => {});
+    throw err;
+  }
+}
+
+/** The prompt for one answer; only what the answer needs afterwards (citations) outlives it. */
+function promptFor(deps: ChatDeps, input: ChatInput, turn: Turn, hits: SearchHit[], safeQuestion: string, language: string | null) {
+  const { site } = input;
+  const passages = hits.slice(0, passagesForPrompt).map((h, i) => ({ n: i + 1, title: h.title, url: h.url, text: h.text, page: h.page }));
+  const canary = newSecret();
+  const messages = buildPrompt({
+    persona: site.settings.persona,
+    siteName: site.name,
+    language: language ?? site.settings.languages[0] ?? 'en',
+    phase: turn.phase,
+    passages,
+    history: turn.history.map((m) => ({ role: m.role, content: redactPii(m.text).text })),
+    question: safeQuestion,
+    maxHistoryTokens: 1_500,
+    canary,
+  });
+  return {
+    messages,
+    // The provider model reads the passages from the system prompt; only the offline answerer quotes them.
+    passages: deps.llm.provider === 'offline' ? passages : undefined,
+    canary,
+    promptChars: messages.reduce((n, m) => n + m.content.length, 0),
+    cites: passages.map((p) => ({ n: p.n, title: p.title, url: p.url, page: p.page })),
+  };
+}
+
+async function* answerWithin(deps: ChatDeps, input: ChatInput, held: Held, o: Options): AsyncGenerator<ChatEvent> {
   const { site } = input;
   const { language, capture, maxOut, capUsd, overBudget } = o;
-  const q = await recordQuestion(deps, input);
-  const conversationId = q.conversation.id;
-  const askEmail = capture !== 'off' && !q.hasEmail && (q.wantsContact || overBudget);
-  yield { type: 'phase', conversationId, phase: q.phase, askEmail };
+  const safeQuestion = redactPii(input.message).text;
+  const { turn, hits } = await prepare(deps, input, safeQuestion, overBudget);
+  const { wantsContact, wantsSummary } = nextPhase('exploring', input.message, 0);
+  const { conversationId } = turn;
+  const askEmail = capture !== 'off' && !turn.hasEmail && (wantsContact || wantsSummary || overBudget);
+  yield { type: 'phase', conversationId, phase: turn.phase, askEmail };
 
-  const store = (text: string, extra: { sources?: CitedSource[]; confidence?: number; answered: boolean; partial?: boolean; inputTokens?: number; outputTokens?: number; model?: string }) =>
-    withTenant(deps.database.db, site.tenantId, async (tx) => {
-      const m = await tx
-        .insertInto('messages')
-        .values({
-          tenant_id: site.tenantId,
-          site_id: site.id,
-          conversation_id: conversationId,
-          role: 'assistant',
-          text,
-          sources: JSON.stringify(extra.sources ?? []),
-          confidence: extra.confidence ?? null,
-          answered: extra.answered,
-          partial: extra.partial ?? false,
-          phase: q.phase,
-          model: extra.model ?? null,
-          input_tokens: extra.inputTokens ?? 0,
-          output_tokens: extra.outputTokens ?? 0,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      await tx
-        .updateTable('conversations')
-        .set((eb) => ({ message_count: eb('message_count', '+', 1), last_confidence: extra.confidence ?? null, updated_at: new Date() }))
-        .where('id', '=', conversationId)
-        .execute();
-      if (extra.inputTokens || extra.outputTokens) {
-        await tx
-          .insertInto('ai_usage')
-          .values({ tenant_id: site.tenantId, site_id: site.id, purpose: 'chat', provider: deps.llm.provider, model: deps.llm.model, input_tokens: extra.inputTokens ?? 0, output_tokens: extra.outputTokens ?? 0, cost_usd: String(cost(deps, extra.inputTokens ?? 0, extra.outputTokens ?? 0)) })
-          .execute();
-      }
-      return m.id;
-    });
+  const row = (text: string, extra: { sources?: CitedSource[]; confidence: number; answered: boolean; partial?: boolean; inputTokens?: number; outputTokens?: number; model?: string }): AnswerRow => ({
+    tenantId: site.tenantId,
+    siteId: site.id,
+    conversationId,
+    text,
+    sources: extra.sources ?? [],
+    confidence: extra.confidence,
+    answered: extra.answered,
+    partial: extra.partial ?? false,
+    phase: turn.phase,
+    model: extra.model ?? null,
+    inputTokens: extra.inputTokens ?? 0,
+    outputTokens: extra.outputTokens ?? 0,
+    usage: { provider: deps.llm.provider, model: deps.llm.model, costUsd: cost(deps, extra.inputTokens ?? 0, extra.outputTokens ?? 0) },
+  });
+  const store = (r: AnswerRow) => withTenant(deps.database.db, site.tenantId, (tx) => storeAnswer(tx, r));
 
   if (overBudget) {
-    await withTenant(deps.database.db, site.tenantId, (tx) =>
-      deps.audit.record(tx, { tenantId: site.tenantId, actor: { type: 'system' }, action: 'budget.exceeded', target: { type: 'site', id: site.id }, metadata: { capUsd } }),
-    );
     const text = cannedText('overBudget', language);
     yield { type: 'token', text };
-    const messageId = await store(text, { answered: false, confidence: 0 });
+    // The cap hit is audited in the same transaction as the reply is stored, after the visitor has it.
+    const messageId = await withTenant(deps.database.db, site.tenantId, async (tx) => {
+      await deps.audit.record(tx, { tenantId: site.tenantId, actor: { type: 'system' }, action: 'budget.exceeded', target: { type: 'site', id: site.id }, metadata: { capUsd } });
+      return storeAnswer(tx, row(text, { answered: false, confidence: 0 }));
+    });
     yield { type: 'done', conversationId, messageId, confidence: 0, answered: false };
     return;
   }
 
-  {
-    const safeQuestion = redactPii(input.message).text;
-    const hits = await retrieve(deps, site, safeQuestion, q.conversation.entry_page);
-    const confidence = confidenceFrom(hits, calibrationFor(deps.embedder.model));
-    if (confidence < lowConfidence || hits.length === 0) {
-      const text = cannedText('noAnswer', language);
-      yield { type: 'token', text };
-      const messageId = await store(text, { answered: false, confidence });
-      if (capture !== 'off' && !q.hasEmail && !askEmail) yield { type: 'phase', conversationId, phase: q.phase, askEmail: true };
-      yield { type: 'done', conversationId, messageId, confidence, answered: false };
-      return;
-    }
-    const passages = hits.slice(0, passagesForPrompt).map((h, i) => ({ n: i + 1, title: h.title, url: h.url, text: h.text, page: h.page }));
-    const canary = newSecret();
-    const messages = buildPrompt({
-      persona: site.settings.persona,
-      siteName: site.name,
-      language: language ?? site.settings.languages[0] ?? 'en',
-      phase: q.phase,
-      passages,
-      history: q.history.map((m) => ({ role: m.role, content: redactPii(m.text).text })),
-      question: safeQuestion,
-      maxHistoryTokens: 1_500,
-      canary,
-    });
-    const filter = createCanaryFilter(canary, { language: language ?? undefined });
-    let text = '';
-    let usage = { inputTokens: 0, outputTokens: 0 };
-    let partial = false;
-    try {
-      for await (const ev of deps.llm.stream({ messages, maxTokens: maxOut, temperature: 0.2, signal: input.signal, passages, language: language ?? undefined }) as AsyncIterable<LlmEvent>) {
-        if (ev.type === 'usage') {
-          usage = { inputTokens: ev.inputTokens, outputTokens: ev.outputTokens };
-          continue;
-        }
-        const safe = filter.push(ev.text);
-        if (safe) {
-          text += safe;
-          yield { type: 'token', text: safe };
-        }
-        // The model tried to reveal its instructions: stop reading it.
-        if (filter.tripped) break;
-      }
-    } catch (err) {
-      partial = true;
-      deps.logger.warn({ err: (err as Error).message, conversationId }, 'answer stream broke');
-    }
-    // What the filter still holds back belongs to the answer, complete or partial.
-    const rest = filter.end();
-    if (rest) {
-      text += rest;
-      if (!input.signal.aborted) yield { type: 'token', text: rest };
-    }
-    if (partial && !usage.outputTokens) usage = { inputTokens: Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4), outputTokens: Math.ceil(text.length / 4) };
-    const cited = new Set([...text.matchAll(/\[(\d{1,2})\]/g)].map((m) => Number(m[1])));
-    const sources: CitedSource[] = passages
-      .filter((p) => cited.size === 0 ? p.n <= 3 : cited.has(p.n))
-      .map((p) => ({ n: p.n, title: p.title, url: p.url.startsWith('upload:') ? null : p.url, page: p.page }));
-    if (text) yield { type: 'sources', sources };
-    const messageId = await store(partial && !text ? cannedText('failed', language) : text, { sources, confidence, answered: !partial, partial, ...usage, model: deps.llm.model });
-    held.spentUsd = cost(deps, usage.inputTokens, usage.outputTokens);
-    if (held.reservation) await settleBudget(deps.state, held.reservation, held.spentUsd);
-    held.reservation = null;
-    if (partial && !input.signal.aborted) {
-      yield { type: 'error', code: 'llm_failed', message: cannedText('failed', language) };
-      return;
-    }
-    if (capture === 'after_first_answer' && !q.hasEmail && !askEmail) yield { type: 'phase', conversationId, phase: q.phase, askEmail: true };
-    yield { type: 'done', conversationId, messageId, confidence, answered: true };
+  const confidence = confidenceFrom(hits, calibrationFor(deps.embedder.model));
+  if (confidence < lowConfidence || hits.length === 0) {
+    const text = cannedText('noAnswer', language);
+    yield { type: 'token', text };
+    const messageId = await store(row(text, { answered: false, confidence }));
+    if (capture !== 'off' && !turn.hasEmail && !askEmail) yield { type: 'phase', conversationId, phase: turn.phase, askEmail: true };
+    yield { type: 'done', conversationId, messageId, confidence, answered: false };
+    return;
   }
+  // From here the hits (retrieved chunk texts) are not referenced: a stream waiting on the model holds only its prompt.
+  const prompt = promptFor(deps, input, turn, hits.slice(0, passagesForPrompt), safeQuestion, language);
+  hits.length = 0;
+  const { cites, promptChars } = prompt;
+  const filter = createCanaryFilter(prompt.canary, { language: language ?? undefined });
+  let text = '';
+  let usage = { inputTokens: 0, outputTokens: 0 };
+  let partial = false;
+  try {
+    const request = { messages: prompt.messages, maxTokens: maxOut, temperature: 0.2, signal: input.signal, passages: prompt.passages, language: language ?? undefined };
+    for await (const ev of deps.llm.stream(request) as AsyncIterable<LlmEvent>) {
+      if (ev.type === 'usage') {
+        usage = { inputTokens: ev.inputTokens, outputTokens: ev.outputTokens };
+        continue;
+      }
+      const safe = filter.push(ev.text);
+      if (safe) {
+        text += safe;
+        yield { type: 'token', text: safe };
+      }
+      // The model tried to reveal its instructions: stop reading it.
+      if (filter.tripped) break;
+    }
+  } catch (err) {
+    partial = true;
+    deps.logger.warn({ err: (err as Error).message, conversationId }, 'answer stream broke');
+  }
+  // What the filter still holds back belongs to the answer, complete or partial.
+  const rest = filter.end();
+  if (rest) {
+    text += rest;
+    if (!input.signal.aborted) yield { type: 'token', text: rest };
+  }
+  if (partial && !usage.outputTokens) usage = { inputTokens: Math.ceil(promptChars / 4), outputTokens: Math.ceil(text.length / 4) };
+  const cited = new Set([...text.matchAll(/\[(\d{1,2})\]/g)].map((m) => Number(m[1])));
+  const sources: CitedSource[] = cites
+    .filter((p) => (cited.size === 0 ? p.n <= 3 : cited.has(p.n)))
+    .map((p) => ({ n: p.n, title: p.title, url: p.url.startsWith('upload:') ? null : p.url, page: p.page }));
+  if (text) yield { type: 'sources', sources };
+  const messageId = await store(row(partial && !text ? cannedText('failed', language) : text, { sources, confidence, answered: !partial, partial, ...usage, model: deps.llm.model }));
+  held.spentUsd = cost(deps, usage.inputTokens, usage.outputTokens);
+  if (held.reservation) await settleBudget(deps.state, held.reservation, held.spentUsd);
+  held.reservation = null;
+  if (partial && !input.signal.aborted) {
+    yield { type: 'error', code: 'llm_failed', message: cannedText('failed', language) };
+    return;
+  }
+  if (capture === 'after_first_answer' && !turn.hasEmail && !askEmail) yield { type: 'phase', conversationId, phase: turn.phase, askEmail: true };
+  yield { type: 'done', conversationId, messageId, confidence, answered: true };
 }

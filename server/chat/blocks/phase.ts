@@ -11,6 +11,9 @@ export interface PhaseUpdate {
 
 const order: Record<Phase, number> = { exploring: 0, learning: 1, requesting_contact: 2 };
 
+/** From this many earlier messages on, any substantive question moves a conversation to `learning`. */
+export const substantiveFromTurn = 2;
+
 /**
  * The conversation's phase after `userMessage`. `requesting_contact` when the visitor asks for a
  * human, contact, a call back, an email, a quote, a demo or a summary (or writes their email);
@@ -25,7 +28,7 @@ export function nextPhase(current: Phase, userMessage: string, turnCount: number
   const wantsContact = CONTACT.some((re) => re.test(text));
   let phase: Phase = 'exploring';
   if (wantsContact || wantsSummary) phase = 'requesting_contact';
-  else if (DETAIL.some((re) => re.test(text)) || (turnCount >= 2 && isSubstantiveQuestion(text))) phase = 'learning';
+  else if (DETAIL.some((re) => re.test(text)) || (turnCount >= substantiveFromTurn && isSubstantiveQuestion(text))) phase = 'learning';
   return { phase: order[phase] > order[current] ? phase : current, wantsContact, wantsSummary };
 }
 
