@@ -27,7 +27,8 @@ export interface Watched {
 
 /** A fresh context (own storage) with one page that records errors and CSP violations. */
 export async function openPage(browser: Browser, viewport: { width: number; height: number } = viewports.desktop, extra: Parameters<Browser['newContext']>[0] = {}): Promise<Watched> {
-  const context = await browser.newContext({ viewport, ...extra });
+  // English unless a test asks for another language: the dashboard follows the browser's language.
+  const context = await browser.newContext({ viewport, locale: 'en-US', ...extra });
   const page = await context.newPage();
   const errors = watchErrors(page);
   const csp: string[] = [];

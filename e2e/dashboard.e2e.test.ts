@@ -297,6 +297,24 @@ describeBrowser('dashboard', () => {
       expect(problems).toEqual([]);
     }, 120_000);
 
+    it('in Finnish: a Finnish browser gets Finnish at once; a choice on the account page wins and stays', async () => {
+      const fi = await open(browser, viewports.desktop, { locale: 'fi-FI' });
+      await signIn(fi.page, await cloop.signinLink(ownerEmail));
+      await visit(fi.page, '/account');
+      const nav = fi.page.locator('nav#nav');
+      await nav.getByRole('link', { name: 'Käyttö ja budjetti' }).waitFor();
+      await expect(fi.page.evaluate(() => document.documentElement.lang)).resolves.toBe('fi');
+      await screenshot(fi.page, 'account-fi-desktop');
+      await fi.page.locator('#pref-lang').selectOption('en');
+      await nav.getByRole('link', { name: 'Usage & budget' }).waitFor();
+      await visit(fi.page, '/account');
+      await nav.getByRole('link', { name: 'Usage & budget' }).waitFor();
+      // Switching to Finnish translates the navigation at once.
+      await fi.page.locator('#pref-lang').selectOption('fi');
+      await nav.getByRole('link', { name: 'Käyttö ja budjetti' }).waitFor({ timeout: 5_000 });
+      expect(fi.errors).toEqual([]);
+    }, 60_000);
+
     it('is a small production build: initial JS under 200 KB gzipped, hashed assets cached for a year, no source maps', async () => {
       const size = JSON.parse(readFileSync(path.join(repoRoot, 'dist/dashboard/size.json'), 'utf8')) as { initialJs: string[]; gzipBytes: number };
       expect(size.gzipBytes).toBeLessThan(200 * 1024);

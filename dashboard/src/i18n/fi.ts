@@ -48,7 +48,7 @@ export const fi: Strings = {
   'theme.dark': 'Teema: tumma',
   'theme.switch': '{current}. Vaihda: {next}',
 
-  'signin.title': 'Kirjaudu Clooppiin',
+  'signin.title': 'Kirjaudu Cloopiin',
   'signin.intro': 'Vastaa kävijöidesi kysymyksiin oman verkkosivustosi sisällöllä – avustaja on käytössä muutamassa minuutissa.',
   'signin.with': 'Jatka palvelulla {provider}',
   'signin.linkAlso': 'Voit kirjautua myös kertakäyttöisellä kirjautumislinkillä. Palvelin tulostaa ensimmäiselle omistajalle linkin käynnistyessään; muille linkin saa ajamalla:',
@@ -355,8 +355,8 @@ export const fi: Strings = {
   'team.pending': 'Avoimet kutsut',
   'team.noPending': 'Ei avoimia kutsuja.',
   'team.expires': 'vanhenee {when}',
-  'team.revoke': 'Peru',
-  'team.revokeQuestion': 'Perutaanko tämä kutsu?',
+  'team.revoke': 'Mitätöi',
+  'team.revokeQuestion': 'Mitätöidäänkö tämä kutsu?',
 
   'role.owner': 'Omistaja',
   'role.admin': 'Ylläpitäjä',
@@ -368,7 +368,7 @@ export const fi: Strings = {
   'audit.action': 'Toiminto',
   'audit.actionHelp': 'Toiminto, kuten site.updated, tai pisteeseen päättyvä ryhmä, kuten member.',
   'audit.actor': 'Henkilö',
-  'audit.anonymous': 'Uloskirjautunut käyttäjä',
+  'audit.anonymous': 'Kirjautumaton käyttäjä',
   'audit.time': 'Aika',
   'audit.target': 'Kohde',
   'audit.details': 'Tiedot',

@@ -50,6 +50,11 @@ describe('the dictionaries', () => {
       expect(english.map((k) => `${k}: ${dict[k]}`), 'strings with English words').toEqual([]);
     });
 
+    it('never gives a confirmation the same words as its Cancel button', () => {
+      const confirms: StringKey[] = ['common.delete', 'common.remove', 'team.revoke', 'account.signOutAll', 'settings.rotateConfirm', 'settings.deleteConfirm'];
+      expect(confirms.filter((k) => dict[k] === dict['common.cancel'])).toEqual([]);
+    });
+
     it('fills placeholders in its own words', () => {
       const t = translator(code);
       const text = t('insights.perDaySummary', { conversations: 12, messages: 40, days: 30 });

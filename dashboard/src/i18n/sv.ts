@@ -315,7 +315,7 @@ export const sv: Strings = {
   'settings.personaHelp': 'Till exempel: ”Vänlig och kortfattad. Kalla produkten Acme Cloud.”',
   'settings.personaTier': 'En egen persona ingår inte i din plan ({tier}).',
   'settings.save': 'Spara widgetinställningarna',
-  'settings.discard': 'Ignorera ändringarna',
+  'settings.discard': 'Ångra ändringarna',
   'settings.unsaved': 'Osparade ändringar: förhandsvisningen visar dem redan.',
   'settings.preview': 'Förhandsvisning',
   'settings.previewHelp': 'Den riktiga widgeten, med dina ändringar innan du sparar dem. Den körs på {host}, en av de tillåtna domänerna.',
