@@ -19,8 +19,8 @@ export function isUuid(value: unknown): value is string {
 export async function withTenant<T>(db: Kysely<DB>, tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
   if (!isUuid(tenantId)) throw appError('not_found');
   return runThenCommitHooks(db, async (tx) => {
-    await sql`set local role cloop_app`.execute(tx);
-    await sql`select set_config('app.tenant_id', ${tenantId}, true)`.execute(tx);
+    // One statement (`set_config('role', …)` is `SET LOCAL ROLE`): every tenant transaction pays it.
+    await sql`select set_config('role', 'cloop_app', true), set_config('app.tenant_id', ${tenantId}, true)`.execute(tx);
     return fn(tx);
   });
 }
@@ -51,8 +51,7 @@ async function runThenCommitHooks<T>(db: Kysely<DB>, fn: (tx: Transaction<DB>) =
  */
 export async function withSystem<T>(db: Kysely<DB>, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
   return runThenCommitHooks(db, async (tx) => {
-    await sql`set local role cloop_system`.execute(tx);
-    await sql`select set_config('app.tenant_id', '', true)`.execute(tx);
+    await sql`select set_config('role', 'cloop_system', true), set_config('app.tenant_id', '', true)`.execute(tx);
     return fn(tx);
   });
 }

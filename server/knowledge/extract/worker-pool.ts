@@ -10,8 +10,12 @@ const boot = new URL('./worker-boot.mjs', import.meta.url);
 
 /** Extractions running at once; more wait their turn. */
 const maxRunning = Math.max(1, Math.min(4, availableParallelism()));
-/** A worker is replaced after this many documents, so no state builds up for long. */
-const maxJobsPerWorker = 100;
+/**
+ * A worker is replaced after this many documents, so no state builds up for long. A new worker costs
+ * about 1 s of CPU (loading, then a cold JIT for its first documents), so a crawl of a few hundred
+ * pages should not pay that more than once per running slot.
+ */
+const maxJobsPerWorker = 1000;
 /** An idle worker is kept this long for the next document (a crawl sends many). */
 const idleMs = 30_000;
 const maxIdle = 2;
