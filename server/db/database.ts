@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Config } from '../config.ts';
 import { migrate } from './migrate.ts';
 import { PGliteDialect, Serializer } from './pglite-dialect.ts';
+import { seedFromTemplate } from './pglite-template.ts';
 import type { DB } from './schema.ts';
 
 /** Runs one SQL text (a bound statement, or a multi-statement script without values) as the owner. */
@@ -39,8 +40,29 @@ export const appRole = 'cloop_app';
 // int8 counts as JS numbers on both engines (ids and counters stay far below 2^53).
 pg.types.setTypeParser(20, (v) => Number(v));
 
-/** Opens the configured database (a pg pool, or PGlite in `dir` or in memory) and applies pending migrations. */
+/**
+ * Opens the configured database (a pg pool, or PGlite in `dir` or in memory) and applies pending
+ * migrations. A new PGlite directory starts as a copy of the prepared template (see pglite-template.ts).
+ */
 export async function openDatabase(database: Config['database']): Promise<Database> {
+  if (database.kind === 'pglite' && database.dir) await seedFromTemplate(database.dir, buildTemplate);
+  return openMigrated(database);
+}
+
+/** The template: initialized, migrated, and with pg-boss's schema, then closed cleanly. */
+async function buildTemplate(dir: string): Promise<void> {
+  const database = await openMigrated({ kind: 'pglite', dir });
+  try {
+    // Imported here: the queue module depends on this one, and only a template build needs it.
+    const { createJobQueue } = await import('../platform/queue/queue.ts');
+    const queue = await createJobQueue(database);
+    await queue.stop({ graceful: false });
+  } finally {
+    await database.close();
+  }
+}
+
+async function openMigrated(database: Config['database']): Promise<Database> {
   const opened = database.kind === 'postgres' ? openPostgres(database.url, database.poolMax) : await openPGlite(database.dir);
   try {
     await migrate(opened);
@@ -100,11 +122,19 @@ function openPostgres(url: string, poolMax: number): Opened {
   };
 }
 
+/**
+ * PGlite's own defaults plus a smaller buffer cache. Shared buffers are touched at start, so the
+ * initdb default of 128 MB is 128 MB of resident memory; 16 MB holds a small site's working set
+ * and the operating system's page cache holds the rest of the data directory.
+ */
+const pgliteStartParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
 async function openPGlite(dir: string | null): Promise<Opened> {
   if (dir) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pglite = await PGlite.create({
     ...(dir ? { dataDir: dir } : {}),
     extensions: { vector },
+    startParams: pgliteStartParams,
     parsers: { 20: (v: string) => Number(v) },
   });
   const serializer = new Serializer();
