@@ -29,12 +29,11 @@ export function percent(v: number | null | undefined, lang: string): string {
   return v === null || v === undefined ? '—' : new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 0 }).format(v);
 }
 
-/** Bytes as KB / MB. */
-export function bytes(n: number | null | undefined): string {
+/** Bytes in the interface language's units and digits, e.g. "5.0 MB", "5,0 Mt" (fi), "5,0 Mo" (fr). */
+export function bytes(n: number | null | undefined, lang: string): string {
   const v = n ?? 0;
-  if (v < 1024) return `${v} B`;
-  if (v < 1024 * 1024) return `${(v / 1024).toFixed(1)} KB`;
-  return `${(v / 1024 / 1024).toFixed(v < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+  const [unit, value, digits] = v < 1024 ? ['byte', v, 0] : v < 1024 * 1024 ? ['kilobyte', v / 1024, 1] : ['megabyte', v / 1024 / 1024, v < 10 * 1024 * 1024 ? 1 : 0];
+  return new Intl.NumberFormat(lang, { style: 'unit', unit, unitDisplay: 'short', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
 }
 
 /** The last `days` calendar days (UTC) as `YYYY-MM-DD`, oldest first. */

@@ -82,7 +82,7 @@ function Plan() {
     [t('limit.sites'), count(l.sites, lang)],
     [t('limit.pagesPerSite'), count(l.pagesPerSite, lang)],
     [t('limit.documentsPerSite'), count(l.documentsPerSite, lang)],
-    [t('limit.uploadBytes'), bytes(l.uploadBytes)],
+    [t('limit.uploadBytes'), bytes(l.uploadBytes, lang)],
     [t('limit.members'), count(l.members, lang)],
     [t('limit.dailyBudget'), usd(tenant.dailyBudgetUsd, lang)],
     [t('limit.retention'), t('limit.days', { n: l.conversationRetentionDays })],

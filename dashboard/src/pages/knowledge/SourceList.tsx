@@ -95,7 +95,7 @@ function SourceRow({ siteId, source, canManage, onChange, onRemoved }: { siteId:
         <div>
           <p className="source-name">
             {source.kind === 'file' ? <span>{name}</span> : <SafeLink href={source.url} />}
-            {source.kind === 'file' && source.fileSize !== null ? <span className="muted small"> ({bytes(source.fileSize)})</span> : null}
+            {source.kind === 'file' && source.fileSize !== null ? <span className="muted small"> ({bytes(source.fileSize, lang)})</span> : null}
           </p>
           <p className="small muted">
             {t(`source.kind.${source.kind}`)} · {t('source.lastSync')}: {dateTime(source.lastSyncAt, lang)}

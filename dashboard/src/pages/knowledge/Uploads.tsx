@@ -24,7 +24,7 @@ let nextId = 1;
 
 /** The drop zone and the per-file list; `onUploaded` gets each new source. */
 export function Uploads({ siteId, maxBytes, onUploaded }: { siteId: string; maxBytes: number; onUploaded(s: SourceView): void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [items, setItems] = useState<Item[]>([]);
   const [over, setOver] = useState(false);
   const input = useRef<HTMLInputElement>(null);
@@ -34,7 +34,7 @@ export function Uploads({ siteId, maxBytes, onUploaded }: { siteId: string; maxB
     for (const file of Array.from(files)) {
       const id = nextId++;
       if (file.size > maxBytes) {
-        setItems((list) => [...list, { id, name: file.name, size: file.size, progress: 0, state: 'failed', error: t('upload.tooLarge', { max: bytes(maxBytes) }) }]);
+        setItems((list) => [...list, { id, name: file.name, size: file.size, progress: 0, state: 'failed', error: t('upload.tooLarge', { max: bytes(maxBytes, lang) }) }]);
         continue;
       }
       const upload = uploadFile<SourceView>(`/sites/${siteId}/sources/upload`, file, (progress) => patch(id, { progress }));
@@ -66,7 +66,7 @@ export function Uploads({ siteId, maxBytes, onUploaded }: { siteId: string; maxB
         onDrop={onDrop}
       >
         <p>{t('upload.drop')}</p>
-        <p className="small muted">{t('upload.types', { max: bytes(maxBytes) })}</p>
+        <p className="small muted">{t('upload.types', { max: bytes(maxBytes, lang) })}</p>
         <button type="button" onClick={() => input.current?.click()}>
           {t('upload.choose')}
         </button>
@@ -90,7 +90,7 @@ export function Uploads({ siteId, maxBytes, onUploaded }: { siteId: string; maxB
             <li key={i.id} data-state={i.state}>
               <div className="row">
                 <span className="break">{i.name}</span>
-                <span className="small muted">{bytes(i.size)}</span>
+                <span className="small muted">{bytes(i.size, lang)}</span>
                 {i.state === 'uploading' ? (
                   <button type="button" className="link" onClick={() => i.upload?.abort()}>
                     {t('common.cancel')}

@@ -129,7 +129,7 @@ export function WidgetSettings({ site }: { site: SiteView }) {
             <label htmlFor="persona">{t('settings.persona')}</label>
             <textarea id="persona" rows={4} maxLength={2000} value={draft.persona} disabled={!tenant.features.customPersona} onChange={(e) => set('persona', e.target.value)} aria-describedby="persona-help" />
             <p id="persona-help" className="small muted">
-              {tenant.features.customPersona ? t('settings.personaHelp') : t('settings.personaTier', { tier: tenant.tier })}
+              {tenant.features.customPersona ? t('settings.personaHelp') : t('settings.personaTier', { tier: t(`tier.${tenant.tier}`) })}
             </p>
           </div>
         </fieldset>
