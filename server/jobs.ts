@@ -3,7 +3,7 @@ import { withSystem } from './db/tenant.ts';
 import { processFileSource, syncWebSource, type SyncJob } from './knowledge/ingest.ts';
 import { knowledgeQueues } from './knowledge/queues.ts';
 import { startRetentionWorkers } from './retention/retention.jobs.ts';
-import { reconcileSiteIndexes } from './knowledge/site-indexes.system.ts';
+import { reconcileSiteIndexes, refreshSiteTerms } from './knowledge/site-upkeep.system.ts';
 
 // One tenant's big crawl cannot starve the others: at most this many of its jobs run at once,
 // across every worker process.
@@ -18,14 +18,15 @@ export async function startWorkers(deps: Deps): Promise<void> {
   await queue.define(knowledgeQueues.sync, { retryLimit: 2, retryDelaySeconds: 30, expireInSeconds: 60 * 60 });
   await queue.define(knowledgeQueues.file, { retryLimit: 2, retryDelaySeconds: 10, expireInSeconds: 15 * 60 });
   await queue.define(knowledgeQueues.schedule, { retryLimit: 0, expireInSeconds: 5 * 60 });
-  await queue.define(knowledgeQueues.siteIndexes, { retryLimit: 2, retryDelaySeconds: 60, expireInSeconds: 60 * 60 });
-  // After a sync a site may have crossed the partial-index threshold.
-  const indexes = () => void queue.send(knowledgeQueues.siteIndexes, {}, { singletonKey: 'site-indexes' }).catch(() => {});
-  await queue.work<SyncJob>(knowledgeQueues.sync, (job) => syncWebSource(deps, job).finally(indexes), { concurrency: 2, groupConcurrency: perTenant });
-  await queue.work<SyncJob>(knowledgeQueues.file, (job) => processFileSource(deps, job).finally(indexes), { concurrency: 2, groupConcurrency: perTenant });
-  await queue.work(knowledgeQueues.siteIndexes, async () => {
-    const changed = await reconcileSiteIndexes(deps.database);
-    if (changed.created.length || changed.dropped.length) deps.logger.info(changed, 'site indexes reconciled');
+  await queue.define(knowledgeQueues.siteUpkeep, { retryLimit: 2, retryDelaySeconds: 60, expireInSeconds: 60 * 60 });
+  // After a sync: recount the site's lexemes; the site may also have crossed the partial-index threshold.
+  const upkeep = () => void queue.send(knowledgeQueues.siteUpkeep, {}, { singletonKey: 'site-upkeep' }).catch(() => {});
+  await queue.work<SyncJob>(knowledgeQueues.sync, (job) => syncWebSource(deps, job).finally(upkeep), { concurrency: 2, groupConcurrency: perTenant });
+  await queue.work<SyncJob>(knowledgeQueues.file, (job) => processFileSource(deps, job).finally(upkeep), { concurrency: 2, groupConcurrency: perTenant });
+  await queue.work(knowledgeQueues.siteUpkeep, async () => {
+    const terms = await refreshSiteTerms(deps.database);
+    const indexes = await reconcileSiteIndexes(deps.database);
+    if (terms.length || indexes.created.length || indexes.dropped.length) deps.logger.info({ termsRefreshed: terms, ...indexes }, 'site upkeep');
   });
   await queue.work(knowledgeQueues.schedule, async () => void (await queueDueResyncs(deps)));
   startResyncTimer(deps);
@@ -58,8 +59,8 @@ function startResyncTimer(deps: Deps): void {
   const tick = () => {
     const slot = Math.floor(Date.now() / 300_000);
     void deps.queue.send(knowledgeQueues.schedule, {}, { singletonKey: `resync-${slot}` }).catch(() => {});
-    // Also drops the indexes of deleted sites.
-    void deps.queue.send(knowledgeQueues.siteIndexes, {}, { singletonKey: `site-indexes-${slot}` }).catch(() => {});
+    // Also catches deleted sources (statistics) and deleted sites (their indexes).
+    void deps.queue.send(knowledgeQueues.siteUpkeep, {}, { singletonKey: `site-upkeep-${slot}` }).catch(() => {});
   };
   tick();
   setInterval(tick, 300_000).unref();

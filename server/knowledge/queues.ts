@@ -6,6 +6,6 @@ export const knowledgeQueues = {
   file: 'knowledge-file',
   /** Every few minutes: queue the scheduled re-syncs that are due. */
   schedule: 'knowledge-schedule',
-  /** Build or drop the per-site HNSW indexes (after a sync, and every few minutes). */
-  siteIndexes: 'knowledge-site-indexes',
+  /** Recount changed sites' lexeme statistics, build or drop per-site HNSW indexes (after a sync, and every few minutes). */
+  siteUpkeep: 'knowledge-site-upkeep',
 } as const;

@@ -5,12 +5,12 @@ import type { Database } from '../db/database.ts';
 import { withSystem, withTenant } from '../db/tenant.ts';
 import { createLocalEmbedder } from '../platform/embeddings/local.ts';
 import { exactScanBelow, hybridSearch, textCandidates } from './retrieval.ts';
-import { reconcileSiteIndexes, siteIndexName } from './site-indexes.system.ts';
+import { reconcileSiteIndexes, refreshSiteTerms, siteIndexName } from './site-upkeep.system.ts';
 import { storeDocument } from './store.ts';
 
 // The production retrieval path on a real database: the BM25-like text leg behind the SECURITY
 // DEFINER function (tenant and site enforced by the function itself), the site_terms statistics the
-// triggers keep, fusion, and the per-site partial HNSW indexes.
+// upkeep job counts, fusion, and the per-site partial HNSW indexes.
 
 let database: Database;
 const embedder = createLocalEmbedder();
@@ -79,30 +79,48 @@ beforeAll(async () => {
   await store(a, 'https://a.example/cacti', 'Cactus care', ['Cacti need sun and very little water in winter.']);
   // Tenant B has the same words: nothing of it may ever come back to A.
   await store(b, 'https://b.example/orchids', 'Orchid secrets of B', ['B waters orchids with rain water only. Secret orchid fertilizer recipe.']);
+  await refreshSiteTerms(database);
 });
 afterAll(() => database?.close());
 
 describe('site_terms (per-site document frequencies for the text leg)', () => {
-  it('equals a recount after inserts, a re-indexed document and removals', async () => {
+  it('the upkeep job recounts changed sites only, and equals a recount after inserts, a re-indexed page and removals', async () => {
     const f = await newTenantSite('terms');
     await store(f, 'https://t.example/1', 'Gardening', ['Tomatoes need sun.', 'Tomatoes need water and tomatoes need stakes.']);
     await store(f, 'https://t.example/2', 'Roses', ['Roses need pruning in spring.']);
+    expect(await refreshSiteTerms(database)).toContain(f.siteId);
     let t = await termsOf(f);
     expect(t.stored.find((r) => r.lexeme === 'tomato')?.ndoc).toBe(2);
     expect(t.stored).toEqual(t.counted);
-    // Re-indexing a changed page replaces its chunks: the counts follow.
-    await store(f, 'https://t.example/1', 'Gardening', ['Peppers need warmth.']);
+    expect(await refreshSiteTerms(database)).not.toContain(f.siteId);
+    // Re-indexing a changed page replaces its chunks (same chunk count): the next run recounts.
+    await store(f, 'https://t.example/1', 'Gardening', ['Peppers need warmth.', 'Peppers need sun.']);
+    expect(await refreshSiteTerms(database)).toContain(f.siteId);
     t = await termsOf(f);
     expect(t.stored.find((r) => r.lexeme === 'tomato')).toBeUndefined();
     expect(t.stored).toEqual(t.counted);
-    // Deleting the source removes its documents and chunks (cascade): nothing counts any more.
-    await withTenant(database.db, f.tenantId, (tx) => tx.deleteFrom('sources').where('id', '=', f.sourceId).execute());
+    // Deleting the source removes its documents and chunks (cascade) and lowers the site's count.
+    await withTenant(database.db, f.tenantId, async (tx) => {
+      await tx.deleteFrom('sources').where('id', '=', f.sourceId).execute();
+      await tx.updateTable('sites').set({ chunk_count: 0 }).where('id', '=', f.siteId).execute();
+    });
+    expect(await refreshSiteTerms(database)).toContain(f.siteId);
     t = await termsOf(f);
     expect(t.counted).toEqual([]);
     expect(t.stored).toEqual([]);
   });
 
+  it('words stored since the last count are still found (counted live)', async () => {
+    const f = await newTenantSite('fresh');
+    await store(f, 'https://f.example/1', 'Bees', ['Bees make honey in the hive.']);
+    await refreshSiteTerms(database);
+    await store(f, 'https://f.example/2', 'Wasps', ['Wasps build paper nests.']);
+    const hits = await withTenant(database.db, f.tenantId, (tx) => textCandidates(tx, { id: f.siteId, languages: ['en'] }, 'paper nests', 10));
+    expect(hits.length).toBe(1);
+  });
+
   it('is tenant-scoped: another tenant sees none of its rows', async () => {
+    await refreshSiteTerms(database);
     const rows = await withTenant(database.db, a.tenantId, (tx) => sql<{ site_id: string }>`select distinct site_id from site_terms`.execute(tx));
     expect(rows.rows.map((r) => r.site_id)).toEqual([a.siteId]);
   });

@@ -1,6 +1,6 @@
 -- Retrieval (issue 4 figures): per-site lexeme statistics for a BM25-like full-text leg, the
 -- full-text leg as a SECURITY DEFINER function (so `@@` can use the GIN index although RLS stays
--- on), and per-site partial HNSW indexes (built by the `knowledge-site-indexes` job) instead of one
+-- on), and per-site partial HNSW indexes (built by the `knowledge-site-upkeep` job) instead of one
 -- global HNSW index.
 
 -- How many of a site's chunks contain each lexeme (document frequency), kept exact by the
@@ -118,6 +118,6 @@ REVOKE ALL ON FUNCTION cloop_search_text(uuid, text[], text, int) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cloop_search_text(uuid, text[], text, int) TO cloop_app;
 
 -- Vectors: small sites are scanned exactly; a site with ≥ 5,000 chunks gets its own partial HNSW
--- index (knowledge/site-indexes.ts), so the one global index is no longer needed (and no longer
+-- index (knowledge/site-upkeep.system.ts), so the one global index is no longer needed (and no longer
 -- slows every chunk insert).
 DROP INDEX IF EXISTS chunks_embedding;

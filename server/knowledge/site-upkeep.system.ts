@@ -1,6 +1,10 @@
+import { sql } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { withSystem } from '../db/tenant.ts';
 import { exactScanBelow } from './retrieval.ts';
+
+// What the knowledge-site-upkeep job keeps in shape for retrieval, across tenants (a reviewed
+// cross-tenant module): each large site's own HNSW index, and each site's lexeme statistics.
 
 // Per-site partial HNSW indexes. A global HNSW index filtered by site loses recall (0.74 at default
 // settings on 200k chunks in 20 sites) and every chunk insert pays for it; a site's own index holds
@@ -65,4 +69,33 @@ export async function reconcileSiteIndexes(database: Pick<Database, 'kind' | 'db
     }
   }
   return result;
+}
+
+/**
+ * Recounts site_terms (chunks per lexeme) for every site whose chunks changed since its last count:
+ * a different chunk count, or a document stored after the count. One transaction per site, so a
+ * search sees the old or the new statistics, never half. Runs as cloop_system (no owner rights).
+ * The statistics only weight query words, so they may lag: a page committed while its site is being
+ * counted, with an older timestamp than one counted, waits for the site's next change.
+ */
+export async function refreshSiteTerms(database: Pick<Database, 'db'>): Promise<string[]> {
+  const { rows } = await withSystem(database.db, (tx) =>
+    sql<{ id: string }>`
+      select s.id from sites s
+      where s.chunk_count <> s.terms_chunk_count
+         or exists (select 1 from documents d where d.site_id = s.id and (s.terms_refreshed_at is null or d.updated_at > s.terms_refreshed_at))`.execute(tx),
+  );
+  for (const { id } of rows)
+    await withSystem(database.db, async (tx) => {
+      // Two workers refreshing one site would both insert the same rows.
+      await sql`select pg_advisory_xact_lock(7246006, hashtext(${id}))`.execute(tx);
+      await sql`delete from site_terms where site_id = ${id}`.execute(tx);
+      await sql`
+        insert into site_terms (tenant_id, site_id, lexeme, ndoc)
+        select c.tenant_id, c.site_id, l.lexeme, count(*) from chunks c, unnest(tsvector_to_array(c.tsv)) l (lexeme)
+        where c.site_id = ${id} group by 1, 2, 3`.execute(tx);
+      // The newest document counted (the documents' own clock), so the next run compares like with like.
+      await sql`update sites set terms_chunk_count = chunk_count, terms_refreshed_at = coalesce((select max(updated_at) from documents where site_id = ${id}), now()) where id = ${id}`.execute(tx);
+    });
+  return rows.map((r) => r.id);
 }
