@@ -470,7 +470,7 @@ describeBrowser('dashboard', () => {
       const { page } = xss;
       await visit(page, `/sites/${xssSite}/leads`);
       await page.getByRole('button', { name: 'Export CSV' }).click();
-      await expect(page.getByRole('alert').first().textContent()).resolves.toMatch(/Your plan \(free\) does not include leadExport/);
+      await expect(page.getByRole('alert').first().textContent()).resolves.toMatch(/Your plan \(Free\) does not include this: Lead export \(CSV\)\./);
       await page.getByRole('link', { name: 'See plans' }).click();
       await page.waitForURL(/\/account$/);
       await page.locator('#tier').selectOption('pro');
@@ -529,7 +529,7 @@ describeBrowser('dashboard', () => {
       await member.page.getByText('Sign in to accept your invitation').waitFor();
       expect(new URL(member.page.url()).hash).toBe('');
       await signIn(member.page, await cloop.signinLink(memberEmail));
-      await member.page.getByText('You joined the workspace as member.').waitFor();
+      await member.page.getByText('You joined the workspace as a Member.').waitFor();
       const switcher = member.page.getByLabel('Workspace');
       await expect(switcher.locator('option').count()).resolves.toBe(2);
 

@@ -1,6 +1,6 @@
 // The app: language, session, then either the sign-in page or the signed-in pages by path.
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
-import { AuthProvider, useAuth, useSignedIn } from './app/auth.tsx';
+import { AuthProvider, NoticeText, useAuth, useSignedIn } from './app/auth.tsx';
 import { Shell } from './app/Shell.tsx';
 import { SitesProvider, useSites } from './app/sites.tsx';
 import { I18nContext, translator, useI18n } from './i18n/index.ts';
@@ -59,15 +59,16 @@ const sitePages: Record<string, (site: SiteView) => ReactNode> = {
 
 function Routes() {
   const { path } = useLocation();
+  const { t } = useI18n();
   const { notice, dismissNotice } = useAuth();
   const siteId = match('/sites/:siteId/:page', path)?.siteId ?? match('/sites/:siteId/conversations/:cid', path)?.siteId ?? match('/start/:siteId', path)?.siteId ?? null;
   return (
     <Shell siteId={siteId}>
       {notice ? (
         <Banner kind={notice.kind === 'error' ? 'error' : 'success'}>
-          <p>{notice.text}</p>
+          <NoticeText notice={notice} />
           <button type="button" onClick={dismissNotice}>
-            OK
+            {t('common.ok')}
           </button>
         </Banner>
       ) : null}

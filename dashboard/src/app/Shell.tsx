@@ -1,7 +1,7 @@
 // The frame around every signed-in page: header (site picker, workspace switcher, theme, account),
 // navigation (collapsible on small screens), and the main area.
 import { useEffect, useState, type ReactNode } from 'react';
-import { useI18n, type StringKey } from '../i18n/index.ts';
+import { errorText, useI18n, type StringKey } from '../i18n/index.ts';
 import { can } from '../lib/permissions.ts';
 import { applyTheme, loadTheme, type Theme } from '../lib/prefs.ts';
 import { navigate, useLocation } from '../lib/router.ts';
@@ -19,7 +19,7 @@ const siteNav: { path: string; key: StringKey }[] = [
 
 /** The signed-in layout; `siteId` is the site the page is about (if any). */
 export function Shell({ siteId, children }: { siteId: string | null; children: ReactNode }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const { me, tenant, switchTenant, signOut } = useSignedIn();
   const { sites, lastSiteId } = useSites();
   const { path } = useLocation();
@@ -38,7 +38,7 @@ export function Shell({ siteId, children }: { siteId: string | null; children: R
       await switchTenant(id);
       navigate('/');
     } catch (err) {
-      setSwitchError((err as Error).message);
+      setSwitchError(errorText(lang, err as Error));
     }
   };
 

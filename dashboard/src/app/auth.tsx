@@ -1,15 +1,25 @@
 // The signed-in state: arrival by sign-in link, OAuth exchange or invitation; `/api/me`; the
 // workspace (tenant) with its tier; switching workspaces; signing out.
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import { errorText, useI18n, type StringKey } from '../i18n/index.ts';
 import { api, ApiError, openSession } from '../lib/api.ts';
 import { forgetInvite, pendingInvite, takeArrival } from '../lib/fragment.ts';
 import { clearTokens, loadTokens, onTokens, saveTokens, type TokenResponse } from '../lib/session.ts';
 import type { Me, Tenant } from '../lib/types.ts';
 
-/** Why the sign-in page is showing, or a notice for the signed-in user. */
+/** Why the sign-in page is showing, or a notice for the signed-in user (said in the interface language). */
 export interface Notice {
   kind: 'error' | 'info';
-  text: string;
+  /** An interface string; `error` fills its `{reason}`. Without a key, the error is the whole notice. */
+  key?: StringKey;
+  error?: ApiError;
+}
+
+/** A notice's words in the interface language. */
+export function NoticeText({ notice }: { notice: Notice }) {
+  const { t, lang } = useI18n();
+  const reason = notice.error ? errorText(lang, notice.error) : '';
+  return <p>{notice.key ? t(notice.key, { reason }) : reason}</p>;
 }
 
 /** What the rest of the app knows about the session. */
@@ -41,8 +51,8 @@ export function useSignedIn(): { me: Me; tenant: Tenant } & AuthValue {
   return { ...v, me: v.me, tenant: v.tenant };
 }
 
-const arrivalErrors: Record<string, string> = {
-  sign_in_failed: 'Sign-in did not complete. Try again, or use another sign-in method.',
+const arrivalErrors: Record<string, StringKey> = {
+  sign_in_failed: 'auth.signInIncomplete',
 };
 
 /** Trades what the URL fragment brought for a session; runs once per page load. */
@@ -52,10 +62,10 @@ async function arrive(): Promise<Notice | null> {
     if (arrival.exchange) await openSession('/auth/exchange', { code: arrival.exchange });
     else if (arrival.signin) await openSession('/auth/signin-link', { token: arrival.signin });
   } catch (err) {
-    return { kind: 'error', text: err instanceof ApiError ? err.message : 'Sign-in failed. Try again.' };
+    return err instanceof ApiError ? { kind: 'error', error: err } : { kind: 'error', key: 'auth.signInFailed' };
   }
-  if (arrival.error) return { kind: 'error', text: arrivalErrors[arrival.error] ?? 'Sign-in failed. Try again.' };
-  if (arrival.invite && !loadTokens()) return { kind: 'info', text: 'Sign in to accept your invitation. It is kept until you do.' };
+  if (arrival.error) return { kind: 'error', key: arrivalErrors[arrival.error] ?? 'auth.signInFailed' };
+  if (arrival.invite && !loadTokens()) return { kind: 'info', key: 'auth.inviteSignIn' };
   return null;
 }
 
@@ -67,11 +77,12 @@ async function acceptInvite(): Promise<Notice | null> {
     const joined = await api<{ tenantId: string; role: string }>('/invitations/accept', { method: 'POST', body: { token } });
     forgetInvite();
     saveTokens(await api<TokenResponse>('/auth/switch-tenant', { method: 'POST', body: { tenantId: joined.tenantId } }));
-    return { kind: 'info', text: `You joined the workspace as ${joined.role}.` };
+    const role = joined.role === 'owner' || joined.role === 'admin' ? joined.role : 'member';
+    return { kind: 'info', key: `auth.joined.${role}` };
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return null; // signed out meanwhile: keep it for later
     forgetInvite();
-    return { kind: 'error', text: err instanceof ApiError ? `The invitation could not be accepted: ${err.message}` : 'The invitation could not be accepted.' };
+    return { kind: 'error', key: 'auth.inviteFailed', error: err instanceof ApiError ? err : new ApiError('internal', 'Something went wrong.', 0) };
   }
 }
 
@@ -97,7 +108,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       setStatus('signedIn');
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) setStatus('signedOut');
-      else setNotice({ kind: 'error', text: err instanceof ApiError ? err.message : 'Could not load your account.' });
+      else setNotice(err instanceof ApiError ? { kind: 'error', error: err } : { kind: 'error', key: 'auth.loadFailed' });
       if (!loadTokens()) setStatus('signedOut');
     }
   }, []);
@@ -122,7 +133,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       setMe(null);
       setTenant(null);
       setStatus('signedOut');
-      if (reason === 'expired') setNotice({ kind: 'info', text: 'Your session has ended. Sign in again.' });
+      if (reason === 'expired') setNotice({ kind: 'info', key: 'auth.expired' });
     });
     return () => {
       live = false;

@@ -1,9 +1,10 @@
 // The interface dictionaries: every language says every string, keeps its placeholders, and is not
 // English left in place; the language picker offers all six; the browser's language is the default.
 import { describe, expect, it } from 'vitest';
+import { errorStatus } from '../../../server/errors.ts';
 import { bytes, count, dateTime, percent, shortDay, usd } from '../lib/format.ts';
 import { en } from './en.ts';
-import { dictionaries, languages, pickLanguage, translator, type Language, type StringKey } from './index.ts';
+import { dictionaries, errorText, languages, pickLanguage, translator, type Language, type StringKey } from './index.ts';
 
 const keys = Object.keys(en) as StringKey[];
 const translated = languages.map((l) => l.code).filter((c): c is Exclude<Language, 'en'> => c !== 'en');
@@ -95,6 +96,39 @@ describe('the language chosen', () => {
     { stored: null, browser: [], lang: 'en', why: 'no browser languages: English' },
   ])('$why', ({ stored, browser, lang }) => {
     expect(pickLanguage(stored, browser)).toBe(lang);
+  });
+});
+
+describe('errors from the API', () => {
+  const limit = { code: 'tier_limit', message: 'Your plan (free) allows 1 for sites.', details: { limit: 'sites', max: 1, used: 1, tier: 'free' } };
+  const feature = { code: 'feature_not_in_tier', message: 'Your plan (free) does not include leadExport.', details: { feature: 'leadExport', tier: 'free' } };
+
+  it('say a plan limit or a missing feature from its details, English too', () => {
+    expect(errorText('en', limit)).toBe('Sites: at most 1 on your plan (Free).');
+    expect(errorText('fi', limit)).toBe('Sivustot: enintään 1 tilauksellasi (Ilmainen).');
+    expect(errorText('en', feature)).toBe('Your plan (Free) does not include this: Lead export (CSV).');
+    expect(errorText('de', feature)).toBe('Ihr Tarif (Free) enthält Folgendes nicht: Lead-Export (CSV).');
+  });
+
+  it('keep the server’s words in English and say the code’s string in the other languages', () => {
+    const conflict = { code: 'conflict', message: 'This source is already being synced.' };
+    expect(errorText('en', conflict)).toBe('This source is already being synced.');
+    expect(errorText('sv', conflict)).toBe(dictionaries.sv['apiError.conflict']);
+    expect(errorText('fr', { code: 'pdf_encrypted', message: 'The PDF is password-protected.' })).toBe(dictionaries.fr['reason.pdf_encrypted']);
+    expect(errorText('es', { code: 'http_502', message: 'The server answered 502. Try again.' })).toBe(dictionaries.es['apiError.http']);
+    expect(errorText('fi', { code: 'network', message: 'Could not reach Cloop.' })).toBe(dictionaries.fi['apiError.network']);
+  });
+
+  it('have strings only for codes the server has (plus the dashboard’s own: network, http)', () => {
+    const codes = keys.filter((k) => /^apiError\.[a-z_]+$/.test(k)).map((k) => k.slice('apiError.'.length));
+    expect(codes.filter((c) => !Object.hasOwn(errorStatus, c) && c !== 'network' && c !== 'http')).toEqual([]);
+  });
+
+  it('fall back to the server’s words for a code without a string, or a plan error without details', () => {
+    expect(errorText('fi', { code: 'something_new', message: 'Something new went wrong.' })).toBe('Something new went wrong.');
+    expect(errorText('en', { code: 'tier_limit', message: 'Your plan does not allow more.' })).toBe('Your plan does not allow more.');
+    expect(errorText('de', { code: 'tier_limit', message: 'Your plan does not allow more.' })).toBe(dictionaries.de['apiError.tier_limit']);
+    expect(errorText('fi', new Error('boom'))).toBe('boom');
   });
 });
 

@@ -57,6 +57,34 @@ export function translator(lang: string): Translate {
   };
 }
 
+/** What the dashboard knows of an error: the API's code, its (English) message and details. */
+export interface ErrorLike {
+  code?: string;
+  message: string;
+  details?: unknown;
+}
+
+/**
+ * An error in the interface language. A plan limit or a missing feature is said from its details in
+ * every language; otherwise English shows the server's own message (often more specific) and the
+ * other languages the string of its code (`apiError.*`, the file `reason.*`), or that message when
+ * the code is not one we know.
+ */
+export function errorText(lang: string, error: ErrorLike): string {
+  const t = translator(lang);
+  const d = (error.details ?? {}) as { limit?: unknown; max?: unknown; feature?: unknown; tier?: unknown };
+  const tier = typeof d.tier === 'string' && isKey(`tier.${d.tier}`) ? t(`tier.${d.tier}` as StringKey) : String(d.tier ?? '');
+  if (error.code === 'tier_limit' && typeof d.max === 'number' && isKey(`limit.${String(d.limit)}`)) {
+    return t('apiError.tierLimit', { limit: t(`limit.${String(d.limit)}` as StringKey), max: new Intl.NumberFormat(lang).format(d.max), tier });
+  }
+  if (error.code === 'feature_not_in_tier' && isKey(`feature.${String(d.feature)}`)) {
+    return t('apiError.featureNotInTier', { feature: t(`feature.${String(d.feature)}` as StringKey), tier });
+  }
+  if (lang === 'en' || !error.code) return error.message;
+  const key = /^http_\d+$/.test(error.code) ? 'apiError.http' : [`apiError.${error.code}`, `reason.${error.code}`].find(isKey);
+  return key ? t(key as StringKey) : error.message;
+}
+
 /** The current language, its translate function and the setter. */
 export interface I18nValue {
   lang: string;

@@ -1,25 +1,25 @@
 // The sign-in page: the enabled providers (a full-page navigation to the provider) and, where they
 // are on, how to get a sign-in link.
 import { useEffect, useState } from 'react';
-import { useAuth } from '../app/auth.tsx';
+import { NoticeText, useAuth } from '../app/auth.tsx';
 import { ThemeToggle } from '../app/Shell.tsx';
-import { useI18n } from '../i18n/index.ts';
-import { errorFrom, networkMessage } from '../lib/api.ts';
+import { errorText, useI18n } from '../i18n/index.ts';
+import { ApiError, errorFrom, networkMessage } from '../lib/api.ts';
 import { Banner, Loading } from '../ui/basics.tsx';
 
 const providerNames: Record<string, string> = { google: 'Google', github: 'GitHub', microsoft: 'Microsoft' };
 
 /** The page a signed-out visitor sees. */
 export function SignIn() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const { notice } = useAuth();
   const [state, setState] = useState<{ providers: string[]; signinLinks: boolean } | null>(null);
-  const [error, setError] = useState('');
+  const [error, setError] = useState<ApiError | null>(null);
   useEffect(() => {
     document.title = `${t('signin.title')} · Cloop`;
     fetch('/api/auth/providers', { credentials: 'omit' })
-      .then(async (res) => (res.ok ? setState((await res.json()) as { providers: string[]; signinLinks: boolean }) : setError((await errorFrom(res)).message)))
-      .catch(() => setError(networkMessage));
+      .then(async (res) => (res.ok ? setState((await res.json()) as { providers: string[]; signinLinks: boolean }) : setError(await errorFrom(res))))
+      .catch(() => setError(new ApiError('network', networkMessage, 0)));
   }, [t]);
 
   return (
@@ -33,12 +33,12 @@ export function SignIn() {
         <p className="muted">{t('signin.intro')}</p>
         {notice ? (
           <Banner kind={notice.kind === 'error' ? 'error' : 'info'}>
-            <p>{notice.text}</p>
+            <NoticeText notice={notice} />
           </Banner>
         ) : null}
         {error ? (
           <Banner kind="error">
-            <p>{error}</p>
+            <p>{errorText(lang, error)}</p>
           </Banner>
         ) : null}
         {!state && !error ? <Loading /> : null}

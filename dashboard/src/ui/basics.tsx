@@ -1,7 +1,7 @@
 // Small building blocks every page uses. Everything that shows visitor or model text renders it as
 // text (React escapes it); links are drawn only for http(s) addresses.
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { useI18n } from '../i18n/index.ts';
+import { errorText, useI18n } from '../i18n/index.ts';
 import type { ApiError } from '../lib/api.ts';
 import { base, navigate } from '../lib/router.ts';
 
@@ -26,11 +26,11 @@ export function PageHeader({ title, intro, actions }: { title: string; intro?: R
 
 /** An API error in plain words (the API's own message), with the request id for support. */
 export function ErrorNote({ error, children }: { error: ApiError | null | undefined; children?: ReactNode }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   if (!error) return null;
   return (
     <div className="note error" role="alert">
-      <p>{error.message}</p>
+      <p>{errorText(lang, error)}</p>
       {children}
       {error.requestId ? <p className="small muted">{t('error.reference', { id: error.requestId })}</p> : null}
     </div>

@@ -1,7 +1,7 @@
 // Documents by drag and drop (or a file chooser): each file uploads with its own progress bar and
 // its own error in plain words; several upload at once.
 import { useRef, useState, type DragEvent } from 'react';
-import { useI18n } from '../../i18n/index.ts';
+import { errorText, useI18n } from '../../i18n/index.ts';
 import type { ApiError } from '../../lib/api.ts';
 import { bytes } from '../../lib/format.ts';
 import { uploadFile, type Upload } from '../../lib/upload.ts';
@@ -44,7 +44,7 @@ export function Uploads({ siteId, maxBytes, onUploaded }: { siteId: string; maxB
           patch(id, { state: 'done', progress: 1 });
           onUploaded(source);
         },
-        (err: ApiError) => patch(id, { state: 'failed', error: err.message }),
+        (err: ApiError) => patch(id, { state: 'failed', error: errorText(lang, err) }),
       );
     }
   };
