@@ -370,7 +370,7 @@ export const de: Strings = {
   'audit.actor': 'Person',
   'audit.anonymous': 'Jemand ohne Anmeldung',
   'audit.time': 'Zeit',
-  'audit.target': 'Ziel',
+  'audit.target': 'Objekt',
   'audit.details': 'Details',
   'audit.none': 'Keine passenden Ereignisse.',
   'audit.pages': 'Seiten des Audit-Protokolls',

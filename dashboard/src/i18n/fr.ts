@@ -371,7 +371,7 @@ export const fr: Strings = {
   'audit.actor': 'Personne',
   'audit.anonymous': 'Une personne non connectée',
   'audit.time': 'Date',
-  'audit.target': 'Cible',
+  'audit.target': 'Objet',
   'audit.details': 'Détails',
   'audit.none': 'Aucun événement ne correspond.',
   'audit.pages': 'Pages du journal d’audit',
