@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { Config } from '../config.ts';
 import { migrate } from './migrate.ts';
 import { PGliteDialect, Serializer } from './pglite-dialect.ts';
-import { seedFromTemplate } from './pglite-template.ts';
+import { ensureTemplate, seedFromTemplate } from './pglite-template.ts';
 import type { DB } from './schema.ts';
 
 /** Runs one SQL text (a bound statement, or a multi-statement script without values) as the owner. */
@@ -47,6 +47,11 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export async function openDatabase(database: Config['database']): Promise<Database> {
   if (database.kind === 'pglite' && database.dir) await seedFromTemplate(database.dir, buildTemplate);
   return openMigrated(database);
+}
+
+/** Builds the template for new embedded data directories ahead of the first start; returns its directory. */
+export function prepareTemplate(): Promise<string | null> {
+  return ensureTemplate(buildTemplate);
 }
 
 /** The template: initialized, migrated, and with pg-boss's schema, then closed cleanly. */

@@ -35,14 +35,21 @@ export function templateKey(): string {
 /** Builds a ready database (initialized, migrated) in an empty directory that does not exist yet. */
 export type BuildTemplate = (dir: string) => Promise<void>;
 
+/** The current template's directory, when it has been built. */
+export function readyTemplate(cacheDir = templateCacheDir): string | null {
+  const dir = path.join(cacheDir, prefix + templateKey());
+  return existsSync(path.join(dir, 'PG_VERSION')) ? dir : null;
+}
+
 /**
  * Returns the current template's directory, building it with `build` when it is missing.
  * Returns null when the cache directory cannot be written (a read-only install): the caller then
  * initializes the data directory in place, as without a template.
  */
 export async function ensureTemplate(build: BuildTemplate, cacheDir = templateCacheDir): Promise<string | null> {
+  const ready = readyTemplate(cacheDir);
+  if (ready) return ready;
   const final = path.join(cacheDir, prefix + templateKey());
-  if (existsSync(path.join(final, 'PG_VERSION'))) return final;
   try {
     mkdirSync(cacheDir, { recursive: true });
   } catch {
