@@ -11,6 +11,7 @@ import { withTenant } from '../server/db/tenant.ts';
 import { createDeps } from '../server/deps.ts';
 import { startWorkers } from '../server/jobs.ts';
 import { hybridSearch } from '../server/knowledge/retrieval.ts';
+import { refreshSiteTerms } from '../server/knowledge/site-upkeep.system.ts';
 import { startStaticSite } from '../test/static-site.ts';
 import { createBm25 } from './eval-retrieval-bm25.ts';
 
@@ -139,6 +140,8 @@ async function main(): Promise<Record<string, unknown>> {
     if (source.status !== 'ready') throw new Error(`crawl ${source.status}: ${source.error}`);
     log(`crawled in ${((performance.now() - crawlStart) / 1000).toFixed(1)} s: ${JSON.stringify({ ...source.progress, errors: undefined, skippedReasons: undefined })}`);
 
+    // The upkeep job counts the site's lexemes right after the sync; run it here so the questions see that state.
+    await refreshSiteTerms(database);
     // 2. The chunks as stored (for page URLs and the BM25 index).
     const siteRow = await withTenant(database.db, tenantId, (tx) => tx.selectFrom('sites').select(['chunk_count']).where('id', '=', siteId).executeTakeFirstOrThrow());
     const chunks = await withTenant(database.db, tenantId, (tx) => tx.selectFrom('chunks').select(['id', 'url', 'title', 'heading_path', 'text']).where('site_id', '=', siteId).execute());
