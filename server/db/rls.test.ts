@@ -61,12 +61,14 @@ describe('the catalog', () => {
         await tx.query(`
           select p.proname as name, coalesce(array_to_string(p.proconfig, ','), '') as config,
             has_function_privilege('public', p.oid, 'execute') as public_execute,
-            has_function_privilege('cloop_system', p.oid, 'execute') as system_execute
-          from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+            has_function_privilege('cloop_system', p.oid, 'execute') as system_execute,
+            (r.rolsuper or r.rolbypassrls) as owner_bypasses_rls
+          from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_roles r on r.oid = p.proowner
           where n.nspname = 'public' and p.prosecdef order by 1`)
       ).rows,
     );
-    expect(rows).toEqual([{ name: 'cloop_search_text', config: 'search_path=pg_catalog, pg_temp', public_execute: false, system_execute: false }]);
+    // The owner must read past forced RLS, or the function would silently find nothing.
+    expect(rows).toEqual([{ name: 'cloop_search_text', config: 'search_path=pg_catalog, pg_temp', public_execute: false, system_execute: false, owner_bypasses_rls: true }]);
   });
 
   it('runs application queries as cloop_app', async () => {
