@@ -3,11 +3,12 @@
 //   preview.html  — the widget preview frame (/app/preview.html), loads the real /widget.js
 //   assets/*      — content-hashed JS, CSS and images, cached for a year
 //   size.json     — bytes and gzipped bytes of the JS the first page load needs
+//   *.gz, *.br    — compressed copies of the pages and text assets, so the server does not compress at start
 // CLOOP_DASHBOARD_OUT_DIR builds elsewhere.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import react from '@vitejs/plugin-react';
 import { build } from 'vite';
 
@@ -43,6 +44,18 @@ await build({
     },
   },
 });
+
+// The same files the server compresses (text, over 512 bytes), compressed once here.
+const pages = ['index.html', 'preview.html'];
+const assetNames = readdirSync(path.join(outDir, 'assets')).map((name) => path.join('assets', name));
+for (const name of [...pages, ...assetNames]) {
+  if (!/\.(js|css|svg|json|html)$/.test(name)) continue;
+  const file = path.join(outDir, name);
+  const bytes = readFileSync(file);
+  if (bytes.length <= 512) continue;
+  writeFileSync(`${file}.gz`, gzipSync(bytes, { level: 9 }));
+  writeFileSync(`${file}.br`, brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
+}
 
 // The JS the first page load needs: the entry chunk and everything it imports statically.
 const manifest = JSON.parse(readFileSync(path.join(outDir, '.vite/manifest.json'), 'utf8'));

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,8 +45,13 @@ const loader = await build({
 const loaderJs = loader.outputFiles[0].contents;
 
 mkdirSync(outDir, { recursive: true });
-writeAtomic(path.join(outDir, 'app.js'), appJs);
-writeAtomic(path.join(outDir, 'widget.js'), loaderJs);
+// Each bundle with its compressed copies (written after it: the server uses a copy no older than
+// its file), so the server does not spend a second of brotli at every start.
+for (const [name, bytes] of [['app.js', appJs], ['widget.js', loaderJs]]) {
+  writeAtomic(path.join(outDir, name), bytes);
+  writeAtomic(path.join(outDir, `${name}.gz`), gzipSync(bytes, { level: 9 }));
+  writeAtomic(path.join(outDir, `${name}.br`), brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }));
+}
 const gz = (bytes) => gzipSync(bytes, { level: 9 }).length;
 const manifest = {
   appVersion,

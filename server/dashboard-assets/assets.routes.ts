@@ -6,7 +6,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import { appError } from '../errors.ts';
-import { pickEncoding } from '../widget-assets/assets.routes.ts';
+import { pickEncoding, precompressed } from '../widget-assets/assets.routes.ts';
 
 /** Where `npm run build:dashboard` (scripts/build-dashboard.mjs) writes the app. */
 export const defaultDashboardDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/dashboard');
@@ -50,8 +50,8 @@ function loadAsset(file: string): Asset {
   return {
     type: types[ext] ?? 'application/octet-stream',
     identity,
-    gzip: squeeze ? gzipSync(identity, { level: 9 }) : null,
-    br: squeeze ? brotliCompressSync(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }) : null,
+    gzip: squeeze ? (precompressed(file, '.gz') ?? gzipSync(identity, { level: 9 })) : null,
+    br: squeeze ? (precompressed(file, '.br') ?? brotliCompressSync(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } })) : null,
     etag: createHash('sha256').update(identity).digest('base64url').slice(0, 27),
   };
 }
@@ -65,7 +65,10 @@ interface Bundle {
 
 function loadBundle(dir: string): Bundle {
   const assets = new Map<string, Asset>();
-  for (const name of readdirSync(path.join(dir, 'assets'))) assets.set(name, loadAsset(path.join(dir, 'assets', name)));
+  for (const name of readdirSync(path.join(dir, 'assets'))) {
+    // `x.js.br` and `x.js.gz` are the build's compressed copies of `x.js`, not assets of their own.
+    if (!/\.(br|gz)$/.test(name)) assets.set(name, loadAsset(path.join(dir, 'assets', name)));
+  }
   return { index: loadAsset(path.join(dir, 'index.html')), preview: loadAsset(path.join(dir, 'preview.html')), assets };
 }
 

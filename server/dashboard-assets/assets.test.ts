@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.ts';
 import { buildTestApp, openTestDatabase } from '../../test/harness.ts';
@@ -13,6 +13,8 @@ const indexHtml = '<!doctype html><html><head><script type="module" src="/app/as
 const previewHtml = '<!doctype html><html><head><script type="module" src="/app/assets/preview-def456.js"></script></head><body></body></html>';
 const appJs = 'console.log("dashboard");\n'.repeat(100);
 const appCss = 'body{margin:0}\n'.repeat(100);
+// The build's compressed copy, at a quality the server would not use: proof it is served as built.
+const appJsBr = brotliCompressSync(appJs, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } });
 
 let database: Database;
 let dir: string;
@@ -33,6 +35,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'index.html'), indexHtml);
   writeFileSync(path.join(dir, 'preview.html'), previewHtml);
   writeFileSync(path.join(dir, 'assets/index-abc123.js'), appJs);
+  writeFileSync(path.join(dir, 'assets/index-abc123.js.br'), appJsBr);
   writeFileSync(path.join(dir, 'assets/index-abc123.css'), appCss);
   writeFileSync(path.join(dir, '.vite/manifest.json'), '{"secret":"build details"}');
 });
@@ -72,6 +75,11 @@ describe('dashboard assets', () => {
       expect(res.headers['set-cookie']).toBeUndefined();
     },
   );
+
+  it('serves the build\'s compressed copy of an asset, never the copy as an asset of its own', async () => {
+    expect((await t.app.inject({ url: '/app/assets/index-abc123.js', headers: { 'accept-encoding': 'br' } })).rawPayload).toEqual(appJsBr);
+    expect((await t.app.inject({ url: '/app/assets/index-abc123.js.br' })).statusCode).toBe(404);
+  });
 
   it('serves hashed assets for a year, compressed when asked, with a 304 on revalidation', async () => {
     const plain = await t.app.inject({ url: '/app/assets/index-abc123.js' });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.ts';
 import { buildTestApp, openTestDatabase } from '../../test/harness.ts';
@@ -104,6 +104,28 @@ describe('widget assets', () => {
     writeFileSync(path.join(other, 'widget.js'), 'second();');
     expect((await t2.app.inject({ method: 'GET', url: '/widget.js' })).body).toBe('first();');
     rmSync(other, { recursive: true, force: true });
+  });
+});
+
+describe('widget assets compressed by the build', () => {
+  it('serves the build\'s copies as they are, and compresses anew when a copy is older than its file', async () => {
+    const built = mkdtempSync(path.join(os.tmpdir(), 'cloop-widget-assets-'));
+    // Quality 1 and level 1: bytes the server's own quality 11 / level 9 would not produce.
+    const quick = { br: brotliCompressSync(loaderJs, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } }), gz: gzipSync(loaderJs, { level: 1 }) };
+    writeFileSync(path.join(built, 'widget.js'), loaderJs);
+    writeFileSync(path.join(built, 'widget.js.br'), quick.br);
+    writeFileSync(path.join(built, 'widget.js.gz'), quick.gz);
+    writeFileSync(path.join(built, 'app.js.br'), brotliCompressSync('stale();'));
+    writeFileSync(path.join(built, 'app.js'), appJs);
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(path.join(built, 'app.js.br'), past, past);
+    const t = await appWith(built);
+    const get = (url: string, accept: string) => t.app.inject({ method: 'GET', url, headers: { 'accept-encoding': accept } });
+    expect((await get('/widget.js', 'br')).rawPayload).toEqual(quick.br);
+    expect((await get('/widget.js', 'gzip')).rawPayload).toEqual(quick.gz);
+    expect(brotliDecompressSync((await get('/widget/v1/app.js', 'br')).rawPayload).toString('utf8')).toBe(appJs);
+    expect(gunzipSync((await get('/widget/v1/app.js', 'gzip')).rawPayload).toString('utf8')).toBe(appJs);
+    rmSync(built, { recursive: true, force: true });
   });
 });
 
