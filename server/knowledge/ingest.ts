@@ -67,8 +67,7 @@ async function indexExtracted(deps: IngestDeps, ctx: SourceContext, tracker: Pro
     chunks,
     vectors,
     links: doc.links ?? [],
-  });
-  await withTenant(deps.database.db, ctx.tenantId, (tx) => meterEmbedding(tx, ctx.tenantId, ctx.siteId, deps.embedder.model, usage));
+  }, (tx) => meterEmbedding(tx, ctx.tenantId, ctx.siteId, deps.embedder.model, usage));
   tracker.progress.indexed++;
   tracker.progress.chunks += stored;
 }

@@ -39,25 +39,21 @@ export interface DocumentToStore {
 }
 
 /**
- * Checks, in a short transaction, whether the document must be (re-)indexed: the same URL with the
- * same content is only marked as seen; the same content under another URL of the site is a duplicate.
+ * Checks whether the document must be (re-)indexed, with one read: the same URL with the same content
+ * is only marked as seen; the same content under another URL of the site is a duplicate.
  */
 export async function precheck(db: Database['db'], d: { tenantId: string; siteId: string; sourceId: string; url: string; hash: string; etag: string | null; lastModified: string | null; generation: number; links: string[] }): Promise<Precheck> {
   return withTenant(db, d.tenantId, async (tx) => {
-    const same = await tx.selectFrom('documents').select(['id', 'content_hash', 'status']).where('source_id', '=', d.sourceId).where('url', '=', d.url).executeTakeFirst();
-    if (same && same.content_hash === d.hash && same.status === 'indexed') {
-      await tx.updateTable('documents').set({ generation: newest(d.generation), etag: d.etag, last_modified: d.lastModified, links: d.links.slice(0, 1000), fetched_at: new Date() }).where('id', '=', same.id).execute();
+    const { rows } = await sql<{ same: string | null; twin: string | null }>`
+      select
+        (select id from documents where source_id = ${d.sourceId} and url = ${d.url} and content_hash = ${d.hash} and status = 'indexed') as same,
+        (select url from documents where site_id = ${d.siteId} and content_hash = ${d.hash} and status = 'indexed' and url <> ${d.url} limit 1) as twin`.execute(tx);
+    const { same, twin } = rows[0]!;
+    if (same) {
+      await tx.updateTable('documents').set({ generation: newest(d.generation), etag: d.etag, last_modified: d.lastModified, links: d.links.slice(0, 1000), fetched_at: new Date() }).where('id', '=', same).execute();
       return { kind: 'unchanged' };
     }
-    const twin = await tx
-      .selectFrom('documents')
-      .select('url')
-      .where('site_id', '=', d.siteId)
-      .where('content_hash', '=', d.hash)
-      .where('status', '=', 'indexed')
-      .where('url', '!=', d.url)
-      .executeTakeFirst();
-    return twin ? { kind: 'duplicate', of: twin.url } : { kind: 'index' };
+    return twin !== null ? { kind: 'duplicate', of: twin } : { kind: 'index' };
   });
 }
 
@@ -69,12 +65,17 @@ export async function touchDocument(db: Database['db'], tenantId: string, source
   return r ? r.links : null;
 }
 
+/** Chunks per INSERT statement: each statement fires the site_terms trigger once, and its rows travel as one JSON value. */
+const chunksPerStatement = 500;
+
 /**
  * Stores a document and replaces its chunks in one transaction, so a retried or crashed job
- * never leaves duplicates or half a document. Keeps the site's chunk count.
+ * never leaves duplicates or half a document. Keeps the document's and the site's chunk counts.
+ * `extra` runs in the same transaction (metering the embeddings).
  */
-export async function storeDocument(db: Database['db'], d: DocumentToStore): Promise<number> {
+export async function storeDocument(db: Database['db'], d: DocumentToStore, extra?: (tx: TenantTx) => Promise<void>): Promise<number> {
   return withTenant(db, d.tenantId, async (tx) => {
+    // The upsert locks the row; its chunk_count (not set here) is the count before this store.
     const doc = await tx
       .insertInto('documents')
       .values({
@@ -110,36 +111,49 @@ export async function storeDocument(db: Database['db'], d: DocumentToStore): Pro
       )
       .returning(['id', 'chunk_count'])
       .executeTakeFirstOrThrow();
-    await tx.deleteFrom('chunks').where('document_id', '=', doc.id).execute();
-    await insertChunks(tx, d, doc.id);
-    await tx.updateTable('documents').set({ chunk_count: d.chunks.length }).where('id', '=', doc.id).execute();
-    await adjustSiteChunks(tx, d.siteId, d.chunks.length - doc.chunk_count);
+    // A new document has no chunks: skip the delete (and the site_terms trigger it would fire).
+    if (doc.chunk_count > 0) await tx.deleteFrom('chunks').where('document_id', '=', doc.id).execute();
+    await insertChunks(tx, d, doc.id, d.chunks.length - doc.chunk_count);
+    await extra?.(tx);
     return d.chunks.length;
   });
 }
 
-async function insertChunks(tx: TenantTx, d: DocumentToStore, documentId: string): Promise<void> {
+/**
+ * Inserts the chunks (rows as one JSON parameter per statement, the title's tsvector computed once)
+ * and, in the first statement, sets the document's chunk count and moves the site's by `delta`.
+ */
+async function insertChunks(tx: TenantTx, d: DocumentToStore, documentId: string, delta: number): Promise<void> {
   const cfg = d.tsConfig;
-  for (let i = 0; i < d.chunks.length; i += 200) {
-    const rows = d.chunks.slice(i, i + 200).map((c, j) => {
-      const heading = c.headingPath.join(' ');
-      return {
-        tenant_id: d.tenantId,
-        site_id: d.siteId,
-        document_id: documentId,
-        ordinal: c.ordinal,
-        text: c.text,
-        heading_path: c.headingPath,
-        url: d.url,
-        title: d.title.slice(0, 500),
-        page: c.page ?? null,
-        ts_config: cfg,
-        tsv: sql<string>`setweight(to_tsvector(${cfg}::regconfig, ${d.title}), 'A') || setweight(to_tsvector(${cfg}::regconfig, ${heading}), 'B') || setweight(to_tsvector(${cfg}::regconfig, ${c.text}), 'C')`,
-        embedding: sql<string>`${vectorLiteral(d.vectors[i + j]!)}::vector`,
-      };
-    });
-    await tx.insertInto('chunks').values(rows).execute();
+  const title = d.title.slice(0, 500);
+  for (let i = 0; i === 0 || i < d.chunks.length; i += chunksPerStatement) {
+    const rows = d.chunks.slice(i, i + chunksPerStatement).map((c, j) => ({
+      ordinal: c.ordinal,
+      text: wellFormed(c.text),
+      heading_path: c.headingPath.map(wellFormed),
+      page: c.page ?? null,
+      embedding: vectorLiteral(d.vectors[i + j]!),
+    }));
+    const counts =
+      i === 0
+        ? sql`, counted as (update documents set chunk_count = ${d.chunks.length} where id = ${documentId})
+          ${delta !== 0 ? sql`, site as (update sites set chunk_count = greatest(0, chunk_count + ${delta}) where id = ${d.siteId})` : sql``}`
+        : sql``;
+    const insert = rows.length
+      ? sql`, inserted as (
+          insert into chunks (tenant_id, site_id, document_id, ordinal, text, heading_path, url, title, page, ts_config, tsv, embedding)
+          select ${d.tenantId}, ${d.siteId}, ${documentId}, r.ordinal, r.text, r.heading_path, ${d.url}, ${title}, r.page, ${cfg}::regconfig,
+            t.tsv || setweight(to_tsvector(${cfg}::regconfig, array_to_string(r.heading_path, ' ')), 'B') || setweight(to_tsvector(${cfg}::regconfig, r.text), 'C'),
+            r.embedding::vector
+          from t, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r (ordinal int, text text, heading_path text[], page int, embedding text))`
+      : sql``;
+    await sql`with t as (select setweight(to_tsvector(${cfg}::regconfig, ${d.title}), 'A') as tsv) ${insert} ${counts} select 1`.execute(tx);
   }
+}
+
+/** Lone surrogates would make the JSON invalid for jsonb; U+FFFD is what the UTF-8 encoder of a plain parameter puts there too. */
+function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 async function adjustSiteChunks(tx: TenantTx, siteId: string, delta: number): Promise<void> {
