@@ -77,6 +77,30 @@ describe('job queue', () => {
     expect(attempts).toEqual([0, 1, 2]);
   });
 
+  it('starts a job sent in this process without waiting for the next poll, also after a commit', async () => {
+    const slow = await createJobQueue(database, { pollingIntervalSeconds: 20 });
+    try {
+      const name = queueName();
+      await slow.define(name);
+      const started: number[] = [];
+      await slow.work<{ marker: string }>(name, async () => {
+        started.push(Date.now());
+      });
+      // Let the worker's first fetch find the queue empty: from here it would sleep 20 s.
+      await new Promise((r) => setTimeout(r, 1000));
+      let sentAt = Date.now();
+      await slow.send(name, { marker: 'plain' });
+      await eventually(() => started.length === 1, 10_000);
+      expect(started[0]! - sentAt).toBeLessThan(5_000);
+      sentAt = Date.now();
+      await withTenant(database.db, tenantId, (tx) => slow.send(name, { marker: 'in a transaction' }, { tx }));
+      await eventually(() => started.length === 2, 10_000);
+      expect(started[1]! - sentAt).toBeLessThan(5_000);
+    } finally {
+      await slow.stop({ graceful: false });
+    }
+  });
+
   it('keeps a job across a worker restart', async () => {
     const name = queueName();
     await queue.define(name);

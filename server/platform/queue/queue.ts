@@ -3,6 +3,7 @@ import { PgBoss, type Job } from 'pg-boss';
 import type { Database } from '../../db/database.ts';
 import { appRole } from '../../db/database.ts';
 import type { DB } from '../../db/schema.ts';
+import { afterCommit } from '../../db/tenant.ts';
 
 /** How a queue retries and expires its jobs. */
 export interface QueueDefinition {
@@ -78,6 +79,11 @@ export async function createJobQueue(database: Database, opts: { pollingInterval
   boss.on('error', () => {});
   await startWithRetry(boss);
   const polling = opts.pollingIntervalSeconds ?? 1;
+  // This process's workers per queue: a job sent here wakes them at once instead of after their next poll.
+  const workers = new Map<string, string[]>();
+  const wake = (name: string) => {
+    for (const id of workers.get(name) ?? []) boss.notifyWorker(id);
+  };
 
   return {
     async define(name, def = {}) {
@@ -101,11 +107,21 @@ export async function createJobQueue(database: Database, opts: { pollingInterval
         ...(o.group ? { group: o.group } : {}),
       };
       const tx = o.tx;
-      if (!tx) return boss.send(name, data, options);
+      if (!tx) {
+        const id = await boss.send(name, data, options);
+        wake(name);
+        return id;
+      }
       // Inside a tenant transaction: write the job as the owner for this one statement, then
       // return to the application role (the tenant binding is untouched).
       await sql`set local role none`.execute(tx);
       try {
+        // The job becomes visible at commit; waking the workers earlier would find nothing.
+        try {
+          afterCommit(tx, () => wake(name));
+        } catch {
+          // A transaction not opened by withTenant/withSystem: the workers find the job at their next poll.
+        }
         return await boss.send(name, data, {
           ...options,
           db: { executeSql: async (text, values) => ({ rows: [...(await tx.executeQuery(CompiledQuery.raw(text, values ?? []))).rows] }) },
@@ -122,9 +138,10 @@ export async function createJobQueue(database: Database, opts: { pollingInterval
         localConcurrency: w.concurrency ?? 1,
         ...(w.groupConcurrency ? { groupConcurrency: w.groupConcurrency } : {}),
       };
-      await boss.work<T>(name, options, async (jobs: Job<T>[]) => {
+      const id = await boss.work<T>(name, options, async (jobs: Job<T>[]) => {
         for (const job of jobs) await handler(job.data, { id: job.id, retryCount: job.retryCount ?? 0 });
       });
+      workers.set(name, [...(workers.get(name) ?? []), id]);
     },
 
     async stop(s = {}) {
