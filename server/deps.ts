@@ -15,11 +15,9 @@ import type { ChatModel } from './platform/llm/types.ts';
 import { createFetcher, type Fetcher } from './platform/fetch/fetcher.ts';
 import { createJobQueue, type JobQueue } from './platform/queue/queue.ts';
 import { createMemoryStateStore } from './platform/state/memory.ts';
-import { createRedisStateStore } from './platform/state/redis.ts';
 import type { StateStore } from './platform/state/state-store.ts';
 import { createFsObjectStore } from './platform/storage/fs.ts';
 import type { ObjectStore } from './platform/storage/object-store.ts';
-import { createS3ObjectStore } from './platform/storage/s3.ts';
 
 /** Everything a feature may use, built once from the config and passed down. */
 export interface Deps {
@@ -59,12 +57,17 @@ export interface DepsOverrides {
 /** Builds the adapters the config names; anything in `overrides` is used as given. */
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const logger = createLogger({ level: config.log.level, ...(config.log.file ? { file: config.log.file } : {}), ...(overrides.logStream ? { stream: overrides.logStream } : {}) });
+  // The Redis and S3 clients (~15 MB of modules) are loaded only when configured.
   const state =
     overrides.state ??
     (config.state.kind === 'redis'
-      ? createRedisStateStore(config.state.url, { keyPrefix: config.state.keyPrefix, onError: (err) => logger.warn({ err: err.message }, 'state store connection error') })
+      ? (await import('./platform/state/redis.ts')).createRedisStateStore(config.state.url, {
+          keyPrefix: config.state.keyPrefix,
+          onError: (err) => logger.warn({ err: err.message }, 'state store connection error'),
+        })
       : createMemoryStateStore());
-  const storage = overrides.storage ?? (config.storage.kind === 's3' ? createS3ObjectStore(config.storage) : createFsObjectStore(config.storage.dir));
+  const storage =
+    overrides.storage ?? (config.storage.kind === 's3' ? (await import('./platform/storage/s3.ts')).createS3ObjectStore(config.storage) : createFsObjectStore(config.storage.dir));
   const database = overrides.database ?? (await openDatabase(config.database));
   let queue: JobQueue;
   try {
