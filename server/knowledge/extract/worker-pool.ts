@@ -28,8 +28,20 @@ interface Slot {
   idleTimer?: NodeJS.Timeout;
 }
 
+/**
+ * A document that finds every worker busy waits this long for one before a new worker is started:
+ * a busy worker is usually free within milliseconds (a web page), while a new one costs about 1 s of
+ * CPU. Slow documents (a big PDF) still get a second worker after this wait.
+ */
+const spawnAfterMs = 200;
+
+interface Waiter {
+  resolve: () => void;
+  timer?: NodeJS.Timeout;
+}
+
 const idle: Slot[] = [];
-const waiting: Array<() => void> = [];
+const waiting: Waiter[] = [];
 let running = 0;
 let nextId = 1;
 
@@ -74,17 +86,34 @@ function park(slot: Slot): void {
 }
 
 async function acquire(): Promise<void> {
-  if (running < maxRunning) {
+  // The first worker, or an idle one: go. Otherwise wait for a busy one to finish.
+  if (running < maxRunning && (running === 0 || idle.length > 0)) {
     running++;
     return;
   }
-  await new Promise<void>((resolve) => waiting.push(resolve));
+  await new Promise<void>((resolve) => {
+    const waiter: Waiter = { resolve };
+    if (running < maxRunning) waiter.timer = setTimeout(() => grow(waiter), spawnAfterMs);
+    waiting.push(waiter);
+  });
+}
+
+/** A waiter that waited `spawnAfterMs`: runs beside the busy workers (on a new worker) while there is room. */
+function grow(waiter: Waiter): void {
+  const i = waiting.indexOf(waiter);
+  if (i < 0 || running >= maxRunning) return;
+  waiting.splice(i, 1);
+  running++;
+  waiter.resolve();
 }
 
 function release(): void {
   const next = waiting.shift();
-  if (next) next();
-  else running--;
+  if (next) {
+    // Handed over: the finished worker is idle again by now (parked before its caller resumes).
+    clearTimeout(next.timer);
+    next.resolve();
+  } else running--;
 }
 
 /** Sends one request to a worker; timeouts, crashes and running out of heap become extraction errors. */
