@@ -166,7 +166,7 @@ async function main(): Promise<Record<string, unknown>> {
       const legs = { vector: [] as number[][], text: [] as number[][] };
       for (const q of questions) {
         const { vectors } = await deps.embedder.embed([q.question], { purpose: 'query' });
-        const query = { text: q.question, vector: vectors[0]! };
+        const query = { text: q.question, vector: vectors[0]!, model: deps.embedder.model };
         const run = (mode: 'hybrid' | 'vector' | 'fulltext', limit: number, candidates: number) =>
           withTenant(database.db, tenantId, (tx) => hybridSearch(tx, siteArg, query, { limit, candidates, mode })).then((hits) => hits.map((h) => h.chunkId));
         const hybrid = await run('hybrid', listChunks, chatCandidates);

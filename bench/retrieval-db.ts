@@ -36,11 +36,14 @@ export interface LoadTimings {
   vacuum_analyze_s: number;
 }
 
+/** The model name the synthetic vectors are stored (and searched) under. */
+export const syntheticModel = 'bench-synthetic-384';
+
 const insertChunks = `
-  insert into chunks (tenant_id, site_id, document_id, ordinal, text, heading_path, url, title, ts_config, tsv, embedding)
+  insert into chunks (tenant_id, site_id, document_id, ordinal, text, heading_path, url, title, ts_config, tsv, embedding, embedding_model)
   select t.tenant_id, t.site_id, t.document_id, t.ordinal, t.text, array[t.heading], t.url, t.title, 'english',
     setweight(to_tsvector('english', t.title), 'A') || setweight(to_tsvector('english', t.heading), 'B') || setweight(to_tsvector('english', t.text), 'C'),
-    t.embedding::vector
+    t.embedding::vector, '${syntheticModel}'
   from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
     as t(tenant_id, site_id, document_id, ordinal, text, heading, url, title, embedding)`;
 

@@ -5,7 +5,7 @@ import type { Database } from '../server/db/database.ts';
 import { withTenant } from '../server/db/tenant.ts';
 import { hybridSearch, vectorLiteral } from '../server/knowledge/retrieval.ts';
 import { createCorpus, type CorpusSpec, type Query } from './retrieval-data.ts';
-import { adminQuery, databaseUrl, loadCorpus, openBenchDatabase, type LoadTimings } from './retrieval-db.ts';
+import { adminQuery, databaseUrl, loadCorpus, openBenchDatabase, syntheticModel, type LoadTimings } from './retrieval-db.ts';
 
 // What bench:retrieval uses: the corpus shape, the database (fresh, or kept and reused), ground
 // truth and timed searches.
@@ -61,7 +61,7 @@ export async function exactTopK(client: pg.PoolClient, q: Query, k: number): Pro
 export async function timedSearch(database: Database, q: Query, mode: 'hybrid' | 'vector' | 'fulltext', limit = 10) {
   const site = { id: q.site.id, languages: ['en'], chunkCount: q.site.size };
   const t0 = performance.now();
-  const hits = await withTenant(database.db, q.site.tenantId, (tx) => hybridSearch(tx, site, { text: q.text, vector: q.vector }, { limit, mode }));
+  const hits = await withTenant(database.db, q.site.tenantId, (tx) => hybridSearch(tx, site, { text: q.text, vector: q.vector, model: syntheticModel }, { limit, mode }));
   return { ms: performance.now() - t0, ids: hits.map((h) => h.chunkId) };
 }
 

@@ -2,6 +2,7 @@ import type { Deps } from './deps.ts';
 import { withSystem } from './db/tenant.ts';
 import { processFileSource, syncWebSource, type SyncJob } from './knowledge/ingest.ts';
 import { knowledgeQueues } from './knowledge/queues.ts';
+import { reembedSite, sitesToReembed, type ReembedJob } from './knowledge/reembed.ts';
 import { startRetentionWorkers } from './retention/retention.jobs.ts';
 import { reconcileSiteIndexes, refreshSiteTerms } from './knowledge/site-upkeep.system.ts';
 
@@ -19,6 +20,8 @@ export async function startWorkers(deps: Deps): Promise<void> {
   await queue.define(knowledgeQueues.file, { retryLimit: 2, retryDelaySeconds: 10, expireInSeconds: 15 * 60 });
   await queue.define(knowledgeQueues.schedule, { retryLimit: 0, expireInSeconds: 5 * 60 });
   await queue.define(knowledgeQueues.siteUpkeep, { retryLimit: 2, retryDelaySeconds: 60, expireInSeconds: 60 * 60 });
+  // A failed batch (provider down) is retried; the next schedule tick queues the site again anyway.
+  await queue.define(knowledgeQueues.reembed, { retryLimit: 3, retryDelaySeconds: 60, retryBackoff: true, expireInSeconds: 60 * 60 });
   // After a sync: recount the site's lexemes; the site may also have crossed the partial-index threshold.
   const upkeep = () => void queue.send(knowledgeQueues.siteUpkeep, {}, { singletonKey: 'site-upkeep' }).catch(() => {});
   await queue.work<SyncJob>(knowledgeQueues.sync, (job) => syncWebSource(deps, job).finally(upkeep), { concurrency: 2, groupConcurrency: perTenant });
@@ -28,7 +31,11 @@ export async function startWorkers(deps: Deps): Promise<void> {
     const indexes = await reconcileSiteIndexes(deps.database);
     if (terms.length || indexes.created.length || indexes.dropped.length) deps.logger.info({ termsRefreshed: terms, ...indexes }, 'site upkeep');
   });
-  await queue.work(knowledgeQueues.schedule, async () => void (await queueDueResyncs(deps)));
+  await queue.work<ReembedJob>(knowledgeQueues.reembed, async (job) => void (await reembedSite(deps, job)), { concurrency: 1, groupConcurrency: perTenant });
+  await queue.work(knowledgeQueues.schedule, async () => {
+    await queueDueResyncs(deps);
+    await queueReembeds(deps);
+  });
   startResyncTimer(deps);
   await startRetentionWorkers(deps);
   deps.logger.info({ queues: Object.values(knowledgeQueues) }, 'job workers started');
@@ -52,6 +59,13 @@ export async function queueDueResyncs(deps: Pick<Deps, 'database' | 'queue'>): P
     }
     return due.length;
   });
+}
+
+/** Queues a re-embed job for every site whose vectors are not of the configured model (one per site at a time). */
+export async function queueReembeds(deps: Pick<Deps, 'database' | 'queue' | 'embedder'>): Promise<number> {
+  const due = await sitesToReembed(deps.database.db, deps.embedder);
+  for (const site of due) await deps.queue.send(knowledgeQueues.reembed, site, { singletonKey: `reembed-${site.siteId}`, group: { id: site.tenantId } });
+  return due.length;
 }
 
 // Every 5 minutes one process (a singleton job per slot) looks for due re-syncs.

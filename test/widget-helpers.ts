@@ -1,7 +1,7 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { ChatEvent } from '../contracts/widget.ts';
 import type { Deps } from '../server/deps.ts';
-import { chunkDocument } from '../server/knowledge/chunk/chunk.ts';
+import { chunkDocument, embeddingInput } from '../server/knowledge/chunk/chunk.ts';
 import { contentHash, storeDocument } from '../server/knowledge/store.ts';
 import { withTenant } from '../server/db/tenant.ts';
 
@@ -14,8 +14,8 @@ export async function seedPages(deps: Pick<Deps, 'database' | 'embedder'>, tenan
     const sections = [{ headingPath: [p.title], text: p.text }];
     const doc = { title: p.title, language: 'en', sections };
     const chunks = chunkDocument(doc);
-    const { vectors } = await deps.embedder.embed(chunks.map((c) => `${p.title}\n${c.text}`), { purpose: 'document' });
-    await storeDocument(deps.database.db, { tenantId, siteId, sourceId: source.id, url: p.url, title: p.title, language: 'en', hash: contentHash(sections), etag: null, lastModified: null, tsConfig: 'english', chunks, vectors, generation: 1, links: [] });
+    const { vectors } = await deps.embedder.embed(chunks.map((c) => embeddingInput(p.title, c.headingPath, c.text)), { purpose: 'document' });
+    await storeDocument(deps.database.db, { tenantId, siteId, sourceId: source.id, url: p.url, title: p.title, language: 'en', hash: contentHash(sections), etag: null, lastModified: null, tsConfig: 'english', chunks, vectors, embeddingModel: deps.embedder.model, generation: 1, links: [] });
   }
 }
 

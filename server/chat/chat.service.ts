@@ -123,7 +123,7 @@ async function prepare(deps: ChatDeps, input: ChatInput, safeQuestion: string, o
       if (!turn) throw appError('conversation_not_found');
       if (!embedded) return { turn, hits: [] };
       await meter(tx);
-      const hits = await hybridSearch(tx, { id: site.id, languages: site.settings.languages, chunkCount: site.chunkCount }, { text: safeQuestion, vector: embedded.vectors[0]! }, { limit: 8 });
+      const hits = await hybridSearch(tx, { id: site.id, languages: site.settings.languages, chunkCount: site.chunkCount }, { text: safeQuestion, vector: embedded.vectors[0]!, model: deps.embedder.model }, { limit: 8 });
       // The conversation's entry page as context: its passages rank a little higher.
       if (turn.entryPage) for (const h of hits) if (h.url === turn.entryPage) h.score += 1 / 120;
       return { turn, hits: hits.sort((a, b) => b.score - a.score) };
@@ -209,9 +209,10 @@ async function* answerWithin(deps: ChatDeps, input: ChatInput, held: Held, o: Op
     yield { type: 'done', conversationId, messageId, confidence, answered: false };
     return;
   }
-  // From here the hits (retrieved chunk texts) are not referenced: a stream waiting on the model holds only its prompt.
   const prompt = promptFor(deps, input, turn, hits.slice(0, passagesForPrompt), safeQuestion, language);
+  // The prompt holds its own (redacted) copies now; a stream that waits on the model keeps no second one.
   hits.length = 0;
+  turn.history = [];
   const { cites, promptChars } = prompt;
   const filter = createCanaryFilter(prompt.canary, { language: language ?? undefined });
   let text = '';

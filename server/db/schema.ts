@@ -185,6 +185,8 @@ export interface ChunksTable {
   ts_config: ColumnType<string, string | undefined>;
   tsv: string;
   embedding: string | null;
+  /** The embedder model that made `embedding` (re-embedding converts a site after a change). */
+  embedding_model: string;
 }
 
 export type Phase = 'exploring' | 'learning' | 'requesting_contact';

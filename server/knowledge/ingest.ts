@@ -3,7 +3,7 @@ import { withTenant } from '../db/tenant.ts';
 import type { FetchResult } from '../platform/fetch/fetcher.ts';
 import { siteSettings } from '../../contracts/sites.ts';
 import { tiers } from '../tenants/tiers.ts';
-import { chunkDocument } from './chunk/chunk.ts';
+import { chunkDocument, embeddingInput } from './chunk/chunk.ts';
 import { crawlSite } from './crawl/crawler.ts';
 import { normalizeUrl, sameHost } from './crawl/urls.ts';
 import { detectKind, extract } from './extract/extract.ts';
@@ -11,7 +11,8 @@ import type { ExtractedDocument } from './extract/types.ts';
 import { tsConfigFor } from './languages.ts';
 import { meterEmbedding } from './metering.ts';
 import { ProgressTracker } from './progress.ts';
-import { contentHash, precheck, recordFailedDocument, removeVanished, storeDocument, touchDocument } from './store.ts';
+import { contentHash, precheck, recordFailedDocument, removeVanished, storeDocument, touchDocument, type WriteTarget } from './store.ts';
+import { createWriteBatcher } from './write-batch.ts';
 
 /** What ingestion needs. */
 export type IngestDeps = Pick<Deps, 'config' | 'database' | 'storage' | 'fetcher' | 'embedder' | 'logger' | 'audit'>;
@@ -40,11 +41,11 @@ function reasonOf(err: unknown): string {
  * Indexes one extracted document: unchanged content is only marked seen, a duplicate of another
  * URL is skipped, anything else is chunked, embedded (no transaction open) and stored.
  */
-async function indexExtracted(deps: IngestDeps, ctx: SourceContext, tracker: ProgressTracker, url: string, doc: ExtractedDocument, validators: { etag: string | null; lastModified: string | null }): Promise<void> {
+async function indexExtracted(deps: IngestDeps, write: WriteTarget, ctx: SourceContext, tracker: ProgressTracker, url: string, doc: ExtractedDocument, validators: { etag: string | null; lastModified: string | null }): Promise<void> {
   const sections = doc.sections.filter((s) => s.text.trim());
   if (!sections.length) return tracker.problem(url, 'no_text');
   const hash = contentHash(sections);
-  const check = await precheck(deps.database.db, { ...ctx, url, hash, ...validators, links: doc.links ?? [] });
+  const check = await precheck(write, { ...ctx, url, hash, ...validators, links: doc.links ?? [] });
   if (check.kind === 'unchanged') {
     tracker.progress.unchanged++;
     return;
@@ -53,10 +54,10 @@ async function indexExtracted(deps: IngestDeps, ctx: SourceContext, tracker: Pro
   const chunks = chunkDocument({ ...doc, sections });
   if (!chunks.length) return tracker.problem(url, 'no_text');
   const { vectors, usage } = await deps.embedder.embed(
-    chunks.map((c) => [doc.title, c.headingPath.join(' > '), c.text].filter(Boolean).join('\n')),
+    chunks.map((c) => embeddingInput(doc.title, c.headingPath, c.text)),
     { purpose: 'document' },
   );
-  const stored = await storeDocument(deps.database.db, {
+  const stored = await storeDocument(write, {
     ...ctx,
     url,
     title: doc.title || url,
@@ -66,6 +67,7 @@ async function indexExtracted(deps: IngestDeps, ctx: SourceContext, tracker: Pro
     tsConfig: tsConfigFor(doc.language, ctx.languages),
     chunks,
     vectors,
+    embeddingModel: deps.embedder.model,
     links: doc.links ?? [],
   }, (tx) => meterEmbedding(tx, ctx.tenantId, ctx.siteId, deps.embedder.model, usage));
   tracker.progress.indexed++;
@@ -131,6 +133,8 @@ export async function syncWebSource(deps: IngestDeps, job: SyncJob): Promise<voi
   const abort = new AbortController();
   const tracker = new ProgressTracker(deps.database.db, ctx.tenantId, ctx.sourceId, () => abort.abort());
   const db = deps.database.db;
+  // The pages' checks and stores share transactions while pages arrive faster than they are written.
+  const write = createWriteBatcher(db, ctx.tenantId);
   const known = new Map(
     (await withTenant(db, ctx.tenantId, (tx) => tx.selectFrom('documents').select(['url', 'etag', 'last_modified']).where('source_id', '=', ctx.sourceId).execute())).map((d) => [d.url, d]),
   );
@@ -169,7 +173,7 @@ export async function syncWebSource(deps: IngestDeps, job: SyncJob): Promise<voi
           const validators = { etag: result.headers.etag ?? null, lastModified: result.headers['last-modified'] ?? null };
           try {
             if (result.status === 304) {
-              const links = await touchDocument(db, ctx.tenantId, ctx.sourceId, url, ctx.generation);
+              const links = await touchDocument(write, ctx.tenantId, ctx.sourceId, url, ctx.generation);
               if (links) tracker.progress.unchanged++;
               return { links: links ?? [] };
             }
@@ -190,7 +194,7 @@ export async function syncWebSource(deps: IngestDeps, job: SyncJob): Promise<voi
             }
             const canonical = doc.canonicalUrl ? normalizeUrl(doc.canonicalUrl, url) : null;
             const docUrl = canonical && sameHost(canonical, url) ? canonical : url;
-            await indexExtracted(deps, ctx, tracker, docUrl, doc, validators);
+            await indexExtracted(deps, write, ctx, tracker, docUrl, doc, validators);
             return { links };
           } catch (err) {
             tracker.problem(url, reasonOf(err), true);
@@ -228,7 +232,7 @@ export async function processFileSource(deps: IngestDeps, job: SyncJob): Promise
     const kind = await detectKind(bytes, name);
     const doc = await extract(kind, bytes, { filename: name });
     tracker.progress.fetched = 1;
-    await indexExtracted(deps, ctx, tracker, `upload:${ctx.sourceId}/${encodeURIComponent(name)}`, { ...doc, title: doc.title || name }, { etag: null, lastModified: null });
+    await indexExtracted(deps, deps.database.db, ctx, tracker, `upload:${ctx.sourceId}/${encodeURIComponent(name)}`, { ...doc, title: doc.title || name }, { etag: null, lastModified: null });
     await removeVanished(deps.database.db, ctx.tenantId, ctx.siteId, ctx.sourceId, ctx.generation);
     const error = tracker.progress.indexed + tracker.progress.unchanged === 0 ? (tracker.progress.errors[0]?.reason ?? 'no_text') : undefined;
     await endSync(deps, ctx, tracker, error ? { error } : {});

@@ -8,4 +8,6 @@ export const knowledgeQueues = {
   schedule: 'knowledge-schedule',
   /** Recount changed sites' lexeme statistics, build or drop per-site HNSW indexes (after a sync, and every few minutes). */
   siteUpkeep: 'knowledge-site-upkeep',
+  /** Convert one site's chunks to the configured embedding model (queued by the schedule job when a site's model differs). */
+  reembed: 'knowledge-reembed',
 } as const;

@@ -43,6 +43,7 @@ async function store(f: Fixture, url: string, title: string, texts: string[]): P
     tsConfig: 'english',
     chunks: texts.map((text, ordinal) => ({ ordinal, text, headingPath: [title], wordCount: text.split(' ').length, tokenEstimate: text.length / 4 })),
     vectors,
+    embeddingModel: embedder.model,
     generation: 1,
     links: [],
   });
@@ -63,7 +64,7 @@ const search = async (f: Fixture, text: string, mode: 'hybrid' | 'vector' | 'ful
   const { vectors } = await embedder.embed([text], { purpose: 'query' });
   return withTenant(database.db, f.tenantId, async (tx) => {
     const site = await tx.selectFrom('sites').select(['id', 'chunk_count']).where('id', '=', f.siteId).executeTakeFirstOrThrow();
-    return hybridSearch(tx, { id: site.id, languages: ['en'], chunkCount: site.chunk_count }, { text, vector: vectors[0]! }, { limit, mode });
+    return hybridSearch(tx, { id: site.id, languages: ['en'], chunkCount: site.chunk_count }, { text, vector: vectors[0]!, model: embedder.model }, { limit, mode });
   });
 };
 

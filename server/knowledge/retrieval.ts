@@ -46,12 +46,13 @@ export interface Candidate {
 export async function hybridSearch(
   tx: TenantTx,
   site: { id: string; languages: string[]; chunkCount: number },
-  query: { text: string; vector: number[] },
+  /** The question, its vector and the model that made it: only chunks embedded by that model are vector candidates. */
+  query: { text: string; vector: number[]; model: string },
   opts: { limit: number; candidates?: number; mode?: 'hybrid' | 'vector' | 'fulltext' },
 ): Promise<SearchHit[]> {
   const candidates = opts.candidates ?? Math.max(40, opts.limit * 4);
   const mode = opts.mode ?? 'hybrid';
-  const vector = mode === 'fulltext' ? [] : await vectorCandidates(tx, site, query.vector, candidates);
+  const vector = mode === 'fulltext' ? [] : await vectorCandidates(tx, site, query, candidates);
   const text = mode === 'vector' ? [] : await textCandidates(tx, site, query.text, candidates);
 
   const ranked = new Map<number, { score: number; similarity: number | null; vectorRank: number | null; textRank: number | null }>();
@@ -74,14 +75,17 @@ export async function hybridSearch(
   });
 }
 
-/** The vector leg: k nearest chunks of the site by cosine distance, nearest first. */
-export async function vectorCandidates(tx: TenantTx, site: { id: string; chunkCount: number }, vector: number[], k: number): Promise<Candidate[]> {
-  const q = vectorLiteral(vector);
+/**
+ * The vector leg: k nearest chunks of the site by cosine distance, nearest first — among the chunks
+ * embedded by the question's model (after a change of model, the others wait for re-embedding).
+ */
+export async function vectorCandidates(tx: TenantTx, site: { id: string; chunkCount: number }, query: { vector: number[]; model: string }, k: number): Promise<Candidate[]> {
+  const q = vectorLiteral(query.vector);
   if (site.chunkCount < exactScanBelow) {
     // "+ 0" keeps the planner off any HNSW index: an exact scan of this site's rows only.
     const { rows } = await sql<Candidate>`
       select c.id, (c.embedding <=> ${q}::vector) + 0 as value
-      from chunks c where c.site_id = ${site.id} and c.embedding is not null
+      from chunks c where c.site_id = ${site.id} and c.embedding is not null and c.embedding_model = ${query.model}
       order by value, c.id limit ${k}`.execute(tx);
     return rows;
   }
@@ -91,7 +95,7 @@ export async function vectorCandidates(tx: TenantTx, site: { id: string; chunkCo
   const { rows } = await sql<Candidate>`
     select * from (
       select c.id, c.embedding <=> ${q}::vector as value
-      from chunks c where c.site_id = ${site.id}
+      from chunks c where c.site_id = ${site.id} and c.embedding_model = ${query.model}
       order by c.embedding <=> ${q}::vector limit ${k}
     ) t order by value, id`.execute(tx);
   return rows;

@@ -179,3 +179,8 @@ export function chunkDocument(doc: ExtractedDocument, opts: ChunkOptions = {}): 
   emitNode(buildTree(doc), resolveSizes(opts), out);
   return out.chunks;
 }
+
+/** What a title, heading path and passage are embedded as (ingest and re-embedding must agree: server/knowledge/reembed.ts). */
+export function embeddingInput(title: string, headingPath: readonly string[], text: string): string {
+  return [title, headingPath.join(' > '), text].filter(Boolean).join('\n');
+}
