@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,9 +45,13 @@ describe('PGlite template for new data directories', () => {
     expect(readdirSync(dir)).toEqual(['stray']);
   });
 
-  it('builds aside, lets racing builders agree on one template, and prunes templates of other keys', async () => {
+  it('builds aside, lets racing builders agree on one template, and keeps only the newest three', async () => {
     const cache = tmp();
-    mkdirSync(path.join(cache, 'pglite-template-0000000000000000'));
+    for (const [i, key] of ['0000000000000000', '1111111111111111', '2222222222222222'].entries()) {
+      mkdirSync(path.join(cache, `pglite-template-${key}`));
+      const at = new Date(Date.now() - (3 - i) * 60_000);
+      utimesSync(path.join(cache, `pglite-template-${key}`), at, at);
+    }
     let built = 0;
     const build = async (dir: string) => {
       built++;
@@ -58,7 +62,7 @@ describe('PGlite template for new data directories', () => {
     const [first, second] = await Promise.all([ensureTemplate(build, cache), ensureTemplate(build, cache)]);
     expect(first).toBe(path.join(cache, `pglite-template-${templateKey()}`));
     expect(second).toBe(first);
-    expect(readdirSync(cache)).toEqual([`pglite-template-${templateKey()}`]);
+    expect(readdirSync(cache).sort()).toEqual(['pglite-template-1111111111111111', 'pglite-template-2222222222222222', `pglite-template-${templateKey()}`].sort());
     const builds = built;
     expect(await ensureTemplate(build, cache)).toBe(first);
     expect(built).toBe(builds);

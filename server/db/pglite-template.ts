@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listMigrations } from './migrate.ts';
@@ -68,11 +68,20 @@ export async function ensureTemplate(build: BuildTemplate, cacheDir = templateCa
   } finally {
     rmSync(building, { recursive: true, force: true });
   }
-  // Templates of older keys (other migrations, other engine versions) are never used again.
-  for (const entry of readdirSync(cacheDir)) {
-    if (entry.startsWith(prefix) && path.join(cacheDir, entry) !== final) rmSync(path.join(cacheDir, entry), { recursive: true, force: true });
-  }
+  pruneTemplates(cacheDir);
   return final;
+}
+
+/** Templates kept: a checkout and its built copy (dist/server) may differ in migrations for a while. */
+const keptTemplates = 3;
+
+/** Removes all but the newest templates (~40 MB each): older keys are rarely needed again. */
+function pruneTemplates(cacheDir: string): void {
+  const templates = readdirSync(cacheDir)
+    .filter((entry) => entry.startsWith(prefix))
+    .map((entry) => ({ dir: path.join(cacheDir, entry), mtime: statSync(path.join(cacheDir, entry)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const old of templates.slice(keptTemplates)) rmSync(old.dir, { recursive: true, force: true });
 }
 
 /**
