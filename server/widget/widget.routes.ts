@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { chatBody, leadBody, sessionBody, type ChatEvent, type HistoryResponse, type WidgetConfig } from '../../contracts/widget.ts';
@@ -18,6 +19,38 @@ declare module 'fastify' {
     /** The site resolved from the embed key, for widget API requests. */
     widgetSite: WidgetSite | null;
   }
+}
+
+/** Tokens arriving within this long of the last write go out together in the next write (one display frame). */
+const tokenWindowMs = 16;
+
+/**
+ * Writes server-sent events to `res`. An event that comes at least `windowMs` after the last write
+ * (the first token) or is `now` (every event but a token) goes out at once, with anything pending;
+ * tokens that follow each other closer than that are sent together `windowMs` after the last write:
+ * one socket write per frame instead of one per token. Nothing is written to a closed response.
+ */
+function sseWriter(res: ServerResponse, windowMs: number) {
+  let pending = '';
+  let timer: NodeJS.Timeout | null = null;
+  let lastWrite = 0;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (pending && !res.writableEnded) res.write(pending);
+    pending = '';
+    lastWrite = performance.now();
+  };
+  return {
+    write(text: string, now: boolean) {
+      if (res.writableEnded) return;
+      pending += text;
+      const since = performance.now() - lastWrite;
+      if (now || since >= windowMs) flush();
+      else timer ??= setTimeout(flush, windowMs - since);
+    },
+    flush,
+  };
 }
 
 const visitorHash = (secret: string) => createHash('sha256').update(secret).digest('base64url');
@@ -118,10 +151,9 @@ export async function widgetRoutes(app: FastifyInstance, { deps }: { deps: ChatD
       connection: 'keep-alive',
     });
     res.on('close', () => abort.abort());
-    const send = (ev: ChatEvent) => {
-      if (!res.writableEnded) res.write(`event: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`);
-    };
-    const heartbeat = setInterval(() => !res.writableEnded && res.write(': heartbeat\n\n'), 15_000);
+    const events = sseWriter(res, tokenWindowMs);
+    const send = (ev: ChatEvent) => events.write(`event: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`, ev.type !== 'token');
+    const heartbeat = setInterval(() => events.write(': heartbeat\n\n', true), 15_000);
     try {
       // Run to the end even after the visitor left: the model stops (abort), and the partial answer
       // is still stored and its cost metered; `send` writes nothing to a closed response.
@@ -132,6 +164,7 @@ export async function widgetRoutes(app: FastifyInstance, { deps }: { deps: ChatD
       send({ type: 'error', code: e.code, message: e.message });
     } finally {
       clearInterval(heartbeat);
+      events.flush();
       await freeSlot();
       if (!res.writableEnded) res.end();
     }

@@ -98,9 +98,13 @@ function languageRule(code: string | null | undefined): string {
   return name ? languageRules.known.replace('{name}', name) : languageRules.unknown;
 }
 
+// Built once: constructing Intl.DisplayNames costs more than the rest of a prompt.
+let displayNames: Intl.DisplayNames | undefined;
+
 function languageName(code: string): string | null {
   try {
-    const name = new Intl.DisplayNames(['en'], { type: 'language' }).of(code.slice(0, 2));
+    displayNames ??= new Intl.DisplayNames(['en'], { type: 'language' });
+    const name = displayNames.of(code.slice(0, 2));
     return name && name !== code.slice(0, 2) ? name : null;
   } catch {
     return null;
