@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
@@ -15,6 +15,8 @@ import { announceAndWatch } from './servers/lifecycle.ts';
 // seeds two tenants through the real routes — one for the load, one whose daily cap the budget race
 // runs against — and writes what the client needs to BENCH_CHAT_INFO. BENCH_CONFIG_NODE_ENV lets the
 // config run as 'development' so the in-process state store is allowed (as bench/servers/cloop.ts).
+// On SIGUSR2 it runs a full GC (when started with --expose-gc) and writes process.memoryUsage() to
+// BENCH_CHAT_MEMORY, so the bench can count what each idle stream costs.
 
 const env = { ...process.env, NODE_ENV: process.env.BENCH_CONFIG_NODE_ENV ?? process.env.NODE_ENV };
 const config = loadConfig(env);
@@ -40,6 +42,15 @@ const raceCapUsd = Math.round(50 * reservationUsd * 100) / 100;
 const load = await seedTenant(app, deps, 100_000);
 const race = await seedTenant(app, deps, raceCapUsd);
 writeFileSync(process.env.BENCH_CHAT_INFO!, JSON.stringify({ embedKey: load.embedKey, raceEmbedKey: race.embedKey, raceOwnerToken: race.ownerToken, raceCapUsd, reservationUsd }));
+
+const memoryFile = process.env.BENCH_CHAT_MEMORY;
+if (memoryFile) {
+  process.on('SIGUSR2', () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    writeFileSync(`${memoryFile}.tmp`, JSON.stringify(process.memoryUsage()));
+    renameSync(`${memoryFile}.tmp`, memoryFile);
+  });
+}
 
 if (config.runWorkers) await startWorkers(deps);
 await app.listen({ port: config.port, host: config.host });

@@ -5,26 +5,41 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchQuestions, openChat, percentile, pool, requestJson, startSession, type ChatResult } from './chat-client.ts';
+import { burstConversations, cpuMs, freshDatabase, heapAfterGc, memoryMb, pacedConversations, type LoadRun } from './chat-load.ts';
 import { spawnServer, stopServer, type Server } from './child.ts';
 
-// `npm run bench:chat`: the widget chat over real HTTP against Cloop in its own process (embedded
-// PGlite, in-process state store) streaming from a loopback OpenAI-compatible provider in a third
-// process that answers after a fixed time to first token. Measures:
-//  - the time to first token Cloop adds over the provider's fixed one, for 200 concurrent
-//    conversations of two messages each, and the tokens/s delivered; a direct-to-provider run at the
-//    same concurrency is the baseline measured in the same run;
+// `npm run bench:chat`: the widget chat over real HTTP against Cloop in its own process streaming
+// from a loopback OpenAI-compatible provider in a third process that answers after a fixed time to
+// first token. Cloop runs on embedded PGlite and the in-process state store, or on PostgreSQL and
+// Redis when BENCH_DATABASE_URL and BENCH_REDIS_URL are set (as production runs). Measures:
+//  - the time to first token Cloop adds over the provider's fixed one, for 200 conversations open at
+//    once as visitors hold them (bench/chat-load.ts): each visitor opens the chat at a random moment
+//    in the first 5 s, sends a message, reads the streamed answer, thinks 2–8 s (uniform; on the
+//    short side of reading an answer and typing a question, so the load is heavier than typical) and
+//    sends the next, 4 messages each. These are the headline figures;
+//  - the same 200 as a burst (every first message in the same millisecond, then every second one):
+//    a stress figure reported separately (`burst_*`); a direct-to-provider run at the same
+//    concurrency is the burst's baseline, measured in the same run;
 //  - the budget race: 200 concurrent long answers against a daily cap of ~50 worst-case calls, in
 //    waves, and how far the metered spend ever went past the cap;
 //  - 1,000 idle streams the provider holds before the first token: how many are still open after
-//    10 s, and Cloop's memory while it holds them.
-// Prints one JSON line on stdout; progress goes to stderr. Knobs: BENCH_CONVERSATIONS, BENCH_IDLE_STREAMS,
-// BENCH_IDLE_S, BENCH_PROVIDER_TTFT_MS.
+//    10 s, Cloop's memory while it holds them, and what each one costs (RSS, and heap after a GC).
+// Prints one JSON line on stdout; progress goes to stderr. Knobs: BENCH_CONVERSATIONS, BENCH_MESSAGES,
+// BENCH_RAMP_S, BENCH_THINK_S (min-max), BENCH_SEED, BENCH_IDLE_STREAMS, BENCH_IDLE_S,
+// BENCH_PROVIDER_TTFT_MS, BENCH_DATABASE_URL (a dedicated database: the bench adds tenants to it),
+// BENCH_DATABASE_POOL_MAX, BENCH_REDIS_URL.
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const conversations = Number(process.env.BENCH_CONVERSATIONS ?? 200);
+const messagesPerConversation = Number(process.env.BENCH_MESSAGES ?? 4);
+const rampSeconds = Number(process.env.BENCH_RAMP_S ?? 5);
+const [thinkMin, thinkMax] = (process.env.BENCH_THINK_S ?? '2-8').split('-').map(Number) as [number, number];
+const seed = Number(process.env.BENCH_SEED ?? 1);
 const idleStreams = Number(process.env.BENCH_IDLE_STREAMS ?? 1_000);
 const idleSeconds = Number(process.env.BENCH_IDLE_S ?? 10);
 const providerTtftMs = Number(process.env.BENCH_PROVIDER_TTFT_MS ?? 100);
+const databaseUrl = process.env.BENCH_DATABASE_URL;
+const redisUrl = process.env.BENCH_REDIS_URL;
 const providerTokens = 40;
 const raceChats = 200;
 
@@ -32,13 +47,6 @@ const log = (message: string) => process.stderr.write(`[bench:chat] ${message}\n
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
-
-/** Resident memory of a process now, or its peak (`VmHWM`), from /proc. */
-function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no ${field} for pid ${pid}`);
-  return Number(match[1]) / 1024;
-}
 
 /** Time to the first content token straight from the provider (no Cloop), `n` at once: the baseline. */
 async function directTtft(providerBase: string, n: number): Promise<number[]> {
@@ -58,8 +66,6 @@ async function directTtft(providerBase: string, n: number): Promise<number[]> {
   return Promise.all(Array.from({ length: n }, one));
 }
 
-const failed = (r: ChatResult) => r.status !== 200 || r.error !== null || r.answered === null || r.ttftMs === null;
-
 const servers: Server[] = [];
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cloop-bench-chat-'));
 process.once('SIGINT', () => {
@@ -71,6 +77,7 @@ process.once('SIGINT', () => {
 async function main(): Promise<Record<string, unknown>> {
   const startedAt = performance.now();
   const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.homedir(), NODE_ENV: 'production' };
+  const database = databaseUrl ? await freshDatabase(databaseUrl) : null;
   try {
     const provider = spawnServer({
       name: 'provider',
@@ -85,6 +92,7 @@ async function main(): Promise<Record<string, unknown>> {
     const providerStats = async () => (await requestJson(providerBase, '/stats')).body as { streams: number; heldNow: number; clientGone: number };
 
     const infoFile = path.join(tmp, 'info.json');
+    const memoryFile = path.join(tmp, 'memory.json');
     const spawnedAt = performance.now();
     const cloop = spawnServer({
       name: 'cloop',
@@ -92,8 +100,14 @@ async function main(): Promise<Record<string, unknown>> {
       cwd: repoRoot,
       env: {
         ...baseEnv,
+        // 'development' lets the bench seed owners by sign-in link and allows the in-process state store;
+        // it changes nothing on the chat path (config.env gates start-up checks and sign-in/site rules).
         BENCH_CONFIG_NODE_ENV: 'development',
+        ...(database ? { DATABASE_URL: database.url, ...(process.env.BENCH_DATABASE_POOL_MAX ? { DATABASE_POOL_MAX: process.env.BENCH_DATABASE_POOL_MAX } : {}) } : {}),
+        // A key prefix of its own: counters of earlier runs (budget, stream slots) are not this run's.
+        ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench-chat-${randomBytes(4).toString('hex')}:` } : {}),
         BENCH_CHAT_INFO: infoFile,
+        BENCH_CHAT_MEMORY: memoryFile,
         HOST: '127.0.0.1',
         PORT: '0',
         PUBLIC_URL: 'https://cloop.example',
@@ -121,6 +135,8 @@ async function main(): Promise<Record<string, unknown>> {
         CHAT_MAX_STREAMS_PER_SITE: '10000',
       },
       urlPath: '/healthz',
+      // A full GC before each memory reading, so the per-stream heap figure is what streams hold.
+      nodeArgs: ['--expose-gc'],
     });
     servers.push(cloop);
     const base = `http://127.0.0.1:${await cloop.port}`;
@@ -128,34 +144,14 @@ async function main(): Promise<Record<string, unknown>> {
     log(`cloop seeded and listening in ${((performance.now() - spawnedAt) / 1000).toFixed(1)} s`);
     const info = JSON.parse(readFileSync(infoFile, 'utf8')) as { embedKey: string; raceEmbedKey: string; raceOwnerToken: string; raceCapUsd: number; reservationUsd: number };
 
-    // 1. The baseline: the provider alone, at the same concurrency.
-    const direct = await directTtft(providerBase, conversations);
-    log(`provider alone: ttft p50 ${percentile(direct, 50).toFixed(1)} ms, p95 ${percentile(direct, 95).toFixed(1)} ms (fixed ${providerTtftMs} ms)`);
-
-    // 2. Warm-up (JIT, caches, the first PGlite queries).
+    // 1. Warm-up (JIT, caches, the first queries).
     await pool(Array.from({ length: 20 }, (_, i) => i), 10, async (i) => {
       const token = await startSession(base, info.embedKey);
       await openChat(base, info.embedKey, token, { message: benchQuestions[i % benchQuestions.length]! }).done;
     });
     const idleRss = memoryMb(pid, 'VmRSS');
 
-    // 3. 200 concurrent conversations of two messages each.
-    const tokens = await pool(Array.from({ length: conversations }, (_, i) => i), 50, () => startSession(base, info.embedKey));
-    const loadStarted = performance.now();
-    const results = (
-      await Promise.all(
-        tokens.map(async (token, i) => {
-          const first = await openChat(base, info.embedKey, token, { message: benchQuestions[i % benchQuestions.length]! }).done;
-          if (!first.conversationId) return [first];
-          const second = await openChat(base, info.embedKey, token, { message: benchQuestions[(i + 1) % benchQuestions.length]!, conversationId: first.conversationId }).done;
-          return [first, second];
-        }),
-      )
-    ).flat();
-    const loadSeconds = (performance.now() - loadStarted) / 1000;
-    const ttfts = results.flatMap((r) => (r.ttftMs === null ? [] : [r.ttftMs]));
-    const tokensReceived = results.reduce((n, r) => n + r.tokens, 0);
-    const loadErrors = results.filter(failed).length;
+    const failed = (r: ChatResult) => r.status !== 200 || r.error !== null || r.answered === null || r.ttftMs === null;
     const errorKinds = (rs: ChatResult[]) => {
       const kinds: Record<string, number> = {};
       for (const r of rs.filter(failed)) {
@@ -164,7 +160,34 @@ async function main(): Promise<Record<string, unknown>> {
       }
       return kinds;
     };
-    log(`${conversations} conversations: ${results.length} answers in ${loadSeconds.toFixed(1)} s, ttft p50 ${percentile(ttfts, 50).toFixed(1)} ms, p95 ${percentile(ttfts, 95).toFixed(1)} ms, ${loadErrors} errors ${JSON.stringify(errorKinds(results))}`);
+    const summary = (run: LoadRun) => {
+      const ttfts = run.results.flatMap((r) => (r.ttftMs === null ? [] : [r.ttftMs]));
+      const added = ttfts.map((t) => t - providerTtftMs);
+      return {
+        ttfts,
+        added,
+        tokensPerS: Math.round(run.results.reduce((n, r) => n + r.tokens, 0) / run.seconds),
+        errors: run.results.filter(failed).length,
+        kinds: errorKinds(run.results),
+        text: `${run.results.length} answers in ${run.seconds.toFixed(1)} s (${run.openMax} conversations open at most, ${run.streamingMax} answers streaming at most), ttft added p50 ${percentile(added, 50).toFixed(1)} ms, p95 ${percentile(added, 95).toFixed(1)} ms, ${run.results.filter(failed).length} errors ${JSON.stringify(errorKinds(run.results))}`,
+      };
+    };
+
+    // 2. The headline: 200 conversations open at once, paced as visitors pace them.
+    const pacedTokens = await pool(Array.from({ length: conversations }, (_, i) => i), 50, () => startSession(base, info.embedKey));
+    const cpuBefore = cpuMs(pid);
+    const pacedRun = await pacedConversations(base, info.embedKey, pacedTokens, { messages: messagesPerConversation, rampMs: rampSeconds * 1000, thinkMs: [thinkMin * 1000, thinkMax * 1000], seed });
+    const paced = summary(pacedRun);
+    const cpuPerAnswer = (cpuMs(pid) - cpuBefore) / pacedRun.results.length;
+    log(`${conversations} paced conversations: ${paced.text}; Cloop used ${cpuPerAnswer.toFixed(1)} ms of CPU per answer`);
+
+    // 3. The stress figure: the same number at once, with the provider alone at that concurrency as its baseline.
+    const direct = await directTtft(providerBase, conversations);
+    log(`provider alone, ${conversations} at once: ttft p50 ${percentile(direct, 50).toFixed(1)} ms, p95 ${percentile(direct, 95).toFixed(1)} ms (fixed ${providerTtftMs} ms)`);
+    const burstTokens = await pool(Array.from({ length: conversations }, (_, i) => i), 50, () => startSession(base, info.embedKey));
+    const burstRun = await burstConversations(base, info.embedKey, burstTokens);
+    const burst = summary(burstRun);
+    log(`${conversations} conversations in a burst: ${burst.text}`);
 
     // 4. The budget race, in waves until the cap refuses a whole wave.
     const raceTokens = await pool(Array.from({ length: raceChats }, (_, i) => i), 50, () => startSession(base, info.raceEmbedKey));
@@ -191,6 +214,7 @@ async function main(): Promise<Record<string, unknown>> {
     // Cloop a while (each one is stored and retrieved for first), so each stream's 10 s are counted
     // from its own first event; the provider's count of streams held at once shows the concurrency.
     const idleTokens = await pool(Array.from({ length: Math.ceil(idleStreams / 10) }, (_, i) => i), 50, () => startSession(base, info.embedKey));
+    const beforeIdle = await heapAfterGc(pid, memoryFile);
     const idleStarted = performance.now();
     const idle = Array.from({ length: idleStreams }, (_, i) => openChat(base, info.embedKey, idleTokens[i % idleTokens.length]!, { message: `[hold] ${benchQuestions[i % benchQuestions.length]}` }));
     const idleMs = idleSeconds * 1000;
@@ -208,6 +232,9 @@ async function main(): Promise<Record<string, unknown>> {
     const stillOpen = idle.filter((s) => s.result.phaseAt !== null && (!s.result.closed || s.result.closedAt! - s.result.phaseAt >= idleMs)).length;
     const openNow = idle.filter((s) => s.result.opened && !s.result.closed).length;
     const heldAfter = (await providerStats()).heldNow;
+    // What the held streams cost: the server's memory after a GC now, less before they opened.
+    const whileIdle = await heapAfterGc(pid, memoryFile);
+    const perStreamKb = (field: keyof NodeJS.MemoryUsage) => (heldAfter > 0 ? Math.round(((whileIdle[field] - beforeIdle[field]) / heldAfter / 1024) * 10) / 10 : null);
     for (const s of idle) s.abort();
     // Every hang-up must reach the provider: Cloop closes the upstream stream of each one.
     const releaseStarted = performance.now();
@@ -216,7 +243,7 @@ async function main(): Promise<Record<string, unknown>> {
     const releaseMs = Math.round(performance.now() - releaseStarted);
     log(
       `idle streams: ${stillOpen} of ${idleStreams} open ${idleSeconds} s after their first event (admitted in ${admitSeconds.toFixed(1)} s; ` +
-        `${heldMax} held at once, RSS then ${rssAtHeldMax.toFixed(0)} MB; ${openNow} open at the end); upstream released ${released ? `in ${releaseMs} ms` : `NOT within 60 s (${(await providerStats()).heldNow} still held)`}`,
+        `${heldMax} held at once, RSS then ${rssAtHeldMax.toFixed(0)} MB; ${openNow} open at the end; per held stream ${perStreamKb('rss')} KB RSS, ${perStreamKb('heapUsed')} KB heap, ${perStreamKb('external')} KB external); upstream released ${released ? `in ${releaseMs} ms` : `NOT within 60 s (${(await providerStats()).heldNow} still held)`}`,
     );
     const idleStreamsRss = rssAtHeldMax;
 
@@ -224,26 +251,42 @@ async function main(): Promise<Record<string, unknown>> {
     for (const s of servers) log(`${s.name} ${await stopServer(s)}`);
     servers.length = 0;
 
-    const added = ttfts.map((t) => t - providerTtftMs);
     return {
       bench: 'chat',
-      ttft_added_p50_ms: round1(percentile(added, 50)),
-      ttft_added_p95_ms: round1(percentile(added, 95)),
-      tokens_per_s: Math.round(tokensReceived / loadSeconds),
-      errors: loadErrors + raceErrors,
-      error_kinds: errorKinds(results),
+      ttft_added_p50_ms: round1(percentile(paced.added, 50)),
+      ttft_added_p95_ms: round1(percentile(paced.added, 95)),
+      tokens_per_s: paced.tokensPerS,
+      errors: paced.errors + burst.errors + raceErrors,
+      error_kinds: paced.kinds,
+      burst_ttft_added_p50_ms: round1(percentile(burst.added, 50)),
+      burst_ttft_added_p95_ms: round1(percentile(burst.added, 95)),
+      burst_tokens_per_s: burst.tokensPerS,
+      burst_error_kinds: burst.kinds,
       race_error_kinds: raceErrorKinds,
       peak_rss_mb: round1(peakRss),
       idle_streams: stillOpen,
       idle_streams_rss_mb: round1(idleStreamsRss),
+      idle_streams_rss_before_mb: round1(beforeIdle.rss / 1048576),
+      idle_stream_rss_kb: perStreamKb('rss'),
+      idle_stream_heap_kb: perStreamKb('heapUsed'),
+      idle_stream_external_kb: perStreamKb('external'),
       budget_overspend_max: round6(Math.max(0, overspendMax)),
       provider_ttft_fixed_ms: providerTtftMs,
-      provider_ttft_direct_p50_ms: round1(percentile(direct, 50)),
-      provider_ttft_direct_p95_ms: round1(percentile(direct, 95)),
-      cloop_ttft_p50_ms: round1(percentile(ttfts, 50)),
-      cloop_ttft_p95_ms: round1(percentile(ttfts, 95)),
+      ttft_p50_ms: round1(percentile(paced.ttfts, 50)),
+      ttft_p95_ms: round1(percentile(paced.ttfts, 95)),
+      cpu_ms_per_answer: round1(cpuPerAnswer),
+      ttft_added_p99_ms: round1(percentile(paced.added, 99)),
+      ttft_added_max_ms: round1(Math.max(...paced.added)),
       conversations,
-      answers: results.length,
+      conversations_open_max: pacedRun.openMax,
+      answers_streaming_max: pacedRun.streamingMax,
+      messages_per_conversation: messagesPerConversation,
+      ramp_s: rampSeconds,
+      think_s: [thinkMin, thinkMax],
+      answers: pacedRun.results.length,
+      burst_answers: burstRun.results.length,
+      burst_provider_ttft_direct_p50_ms: round1(percentile(direct, 50)),
+      burst_provider_ttft_direct_p95_ms: round1(percentile(direct, 95)),
       tokens_per_answer: providerTokens,
       idle_rss_mb: round1(idleRss),
       idle_streams_requested: idleStreams,
@@ -258,14 +301,15 @@ async function main(): Promise<Record<string, unknown>> {
       budget_spent_usd: round6(spent),
       budget_overspend_raw_usd: round6(overspendMax),
       budget_answered_per_wave: answeredPerWave,
-      state: 'memory',
-      database: 'pglite',
+      state: redisUrl ? 'redis' : 'memory',
+      database: databaseUrl ? 'postgres' : 'pglite',
       duration_s: round1((performance.now() - startedAt) / 1000),
       node: process.version,
       cpus: os.availableParallelism(),
     };
   } finally {
     await Promise.all(servers.map((s) => stopServer(s)));
+    await database?.drop().catch((err: Error) => log(`could not drop the bench database: ${err.message}`));
     rmSync(tmp, { recursive: true, force: true });
   }
 }
