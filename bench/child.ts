@@ -13,10 +13,11 @@ export interface Server {
 
 /**
  * Starts `node --import tsx <file>` directly (no npx or tsx wrapper), so `child.pid` is the server
- * whose memory we read. stdout carries only the port line; stderr passes through to ours.
+ * whose memory we read; `tsx: false` runs a built JavaScript file on node alone, as `npm start` does.
+ * stdout carries only the port line; stderr passes through to ours.
  */
-export function spawnServer(opts: { name: string; file: string; cwd: string; env: Record<string, string>; urlPath: string; nodeArgs?: string[] }): Server {
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.file], {
+export function spawnServer(opts: { name: string; file: string; cwd: string; env: Record<string, string>; urlPath: string; nodeArgs?: string[]; tsx?: boolean }): Server {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...(opts.tsx === false ? [] : ['--import', 'tsx']), opts.file], {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ['pipe', 'pipe', 'inherit'],

@@ -140,7 +140,9 @@ async function main(): Promise<Record<string, unknown>> {
   const cloopLog = path.join(tmp, 'cloop.log');
   const stdLog = path.join(tmp, 'std.log');
   const spawn = (name: string, file: string, env: Record<string, string>, urlPath: string, nodeArgs: string[] = []) => {
-    const server = spawnServer({ name, file: path.join(repoRoot, 'bench', 'servers', file), cwd: repoRoot, env, urlPath, nodeArgs });
+    // Cloop runs as `npm start` runs it: the bundle from `npm run build:server`, on node alone.
+    const built = file.endsWith('.js');
+    const server = spawnServer({ name, file: built ? path.join(repoRoot, 'dist', 'server', file) : path.join(repoRoot, 'bench', 'servers', file), cwd: repoRoot, env, urlPath, nodeArgs, tsx: !built });
     servers.push(server);
     return server;
   };
@@ -170,7 +172,9 @@ async function main(): Promise<Record<string, unknown>> {
     const signinFile = path.join(tmp, 'signin-link');
     cloopEnv.BENCH_SIGNIN_FILE = signinFile;
     const spawnedAt = performance.now();
-    const cloop = spawn('cloop', 'cloop.ts', cloopEnv, '/healthz', cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []);
+    const build = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-server.mjs')], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (build.status !== 0) throw new Error('npm run build:server failed');
+    const cloop = spawn('cloop', 'bench-cloop.js', cloopEnv, '/healthz', cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []);
     const port = await cloop.port;
     for (;;) {
       const ready = await get(`http://127.0.0.1:${port}/readyz`).catch(() => null);

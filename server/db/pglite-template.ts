@@ -100,8 +100,11 @@ export async function seedFromTemplate(dir: string, build: BuildTemplate, cacheD
     cpSync(template, copy, { recursive: true });
     if (existsSync(dir)) rmdirSync(dir);
     renameSync(copy, dir);
+    return true;
+  } catch {
+    // The template went away mid-copy (pruned by another process): initialize in place instead.
+    return false;
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
-  return true;
 }

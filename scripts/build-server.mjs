@@ -1,0 +1,46 @@
+// `npm run build:server`: bundles the server into dist/server/ as plain JavaScript, so `npm start`
+// runs on node alone. Under the tsx loader the same start costs ~50–80 MB more memory and 1–3 s
+// more CPU (a loader thread, and every module resolved and transformed through it).
+//   main.js        — `npm start` (server/main.ts)
+//   worker.js      — the extraction worker thread (worker-pool.ts looks for worker.js beside itself)
+//   bench-cloop.js — the server `npm run bench:http` measures (bench/servers/cloop.ts)
+//   worker-boot.mjs, migrations/ — files the bundled code finds next to itself
+// Packages stay in node_modules (not bundled). Paths the code derives from its own location
+// ('../../dist/widget', the repository root) hold because dist/server/ is as deep as server/<feature>/.
+import { cpSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = path.join(root, 'dist/server');
+// Built aside and renamed into place: a running server never sees half a build.
+const tmp = `${outDir}.${process.pid}.tmp`;
+
+const started = performance.now();
+rmSync(tmp, { recursive: true, force: true });
+mkdirSync(tmp, { recursive: true });
+await build({
+  entryPoints: {
+    main: path.join(root, 'server/main.ts'),
+    worker: path.join(root, 'server/knowledge/extract/worker.ts'),
+    'bench-cloop': path.join(root, 'bench/servers/cloop.ts'),
+  },
+  outdir: tmp,
+  bundle: true,
+  packages: 'external',
+  platform: 'node',
+  format: 'esm',
+  // Dynamic imports (the Redis and S3 clients, only when configured) stay separate, lazily loaded
+  // chunks beside the entries (same folder: their own-location paths must resolve like the entries').
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
+  target: 'node20',
+  outExtension: { '.js': '.js' },
+  logLevel: 'warning',
+});
+cpSync(path.join(root, 'server/knowledge/extract/worker-boot.mjs'), path.join(tmp, 'worker-boot.mjs'));
+cpSync(path.join(root, 'server/db/migrations'), path.join(tmp, 'migrations'), { recursive: true });
+rmSync(outDir, { recursive: true, force: true });
+renameSync(tmp, outDir);
+console.log(`server: → ${path.relative(root, outDir)} in ${Math.round(performance.now() - started)} ms`);
