@@ -193,7 +193,7 @@ describe('per-site partial HNSW indexes', () => {
     // The count the indexer keeps decides; pretend this site has grown past the threshold.
     await withTenant(database.db, big.tenantId, (tx) => tx.updateTable('sites').set({ chunk_count: exactScanBelow }).where('id', '=', big.siteId).execute());
     const built = await reconcileSiteIndexes(database);
-    expect(built.created).toContain(siteIndexName(big.siteId));
+    expect(built.created).toEqual(expect.arrayContaining([siteIndexName(big.siteId), siteIndexName(big.siteId, 'gin')]));
     expect(built.created).not.toContain(siteIndexName(a.siteId));
     expect((await planOf(big, exactScanBelow)).plan).toContain(siteIndexName(big.siteId));
     // Another site never uses it.
@@ -206,8 +206,8 @@ describe('per-site partial HNSW indexes', () => {
 
     await withTenant(database.db, big.tenantId, (tx) => tx.deleteFrom('sites').where('id', '=', big.siteId).execute());
     const after = await reconcileSiteIndexes(database);
-    expect(after.dropped).toContain(siteIndexName(big.siteId));
-    const left = await database.executeSql(`select 1 from pg_class where relname = $1`, [siteIndexName(big.siteId)]);
+    expect(after.dropped).toEqual(expect.arrayContaining([siteIndexName(big.siteId), siteIndexName(big.siteId, 'gin')]));
+    const left = await database.executeSql(`select 1 from pg_class where relname = any($1)`, [[siteIndexName(big.siteId), siteIndexName(big.siteId, 'gin')]]);
     expect(left.rows).toEqual([]);
   });
 
