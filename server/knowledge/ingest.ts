@@ -11,8 +11,7 @@ import type { ExtractedDocument } from './extract/types.ts';
 import { tsConfigFor } from './languages.ts';
 import { meterEmbedding } from './metering.ts';
 import { ProgressTracker } from './progress.ts';
-import { contentHash, precheck, recordFailedDocument, removeVanished, storeDocument, touchDocument, type WriteTarget } from './store.ts';
-import { createWriteBatcher } from './write-batch.ts';
+import { contentHash, precheck, recordFailedDocument, removeVanished, storeDocument, touchDocument } from './store.ts';
 
 /** What ingestion needs. */
 export type IngestDeps = Pick<Deps, 'config' | 'database' | 'storage' | 'fetcher' | 'embedder' | 'logger' | 'audit'>;
@@ -41,11 +40,11 @@ function reasonOf(err: unknown): string {
  * Indexes one extracted document: unchanged content is only marked seen, a duplicate of another
  * URL is skipped, anything else is chunked, embedded (no transaction open) and stored.
  */
-async function indexExtracted(deps: IngestDeps, write: WriteTarget, ctx: SourceContext, tracker: ProgressTracker, url: string, doc: ExtractedDocument, validators: { etag: string | null; lastModified: string | null }): Promise<void> {
+async function indexExtracted(deps: IngestDeps, ctx: SourceContext, tracker: ProgressTracker, url: string, doc: ExtractedDocument, validators: { etag: string | null; lastModified: string | null }): Promise<void> {
   const sections = doc.sections.filter((s) => s.text.trim());
   if (!sections.length) return tracker.problem(url, 'no_text');
   const hash = contentHash(sections);
-  const check = await precheck(write, { ...ctx, url, hash, ...validators, links: doc.links ?? [] });
+  const check = await precheck(deps.database.db, { ...ctx, url, hash, ...validators, links: doc.links ?? [] });
   if (check.kind === 'unchanged') {
     tracker.progress.unchanged++;
     return;
@@ -57,7 +56,7 @@ async function indexExtracted(deps: IngestDeps, write: WriteTarget, ctx: SourceC
     chunks.map((c) => embeddingInput(doc.title, c.headingPath, c.text)),
     { purpose: 'document' },
   );
-  const stored = await storeDocument(write, {
+  const stored = await storeDocument(deps.database.db, {
     ...ctx,
     url,
     title: doc.title || url,
@@ -133,8 +132,6 @@ export async function syncWebSource(deps: IngestDeps, job: SyncJob): Promise<voi
   const abort = new AbortController();
   const tracker = new ProgressTracker(deps.database.db, ctx.tenantId, ctx.sourceId, () => abort.abort());
   const db = deps.database.db;
-  // The pages' checks and stores share transactions while pages arrive faster than they are written.
-  const write = createWriteBatcher(db, ctx.tenantId);
   const known = new Map(
     (await withTenant(db, ctx.tenantId, (tx) => tx.selectFrom('documents').select(['url', 'etag', 'last_modified']).where('source_id', '=', ctx.sourceId).execute())).map((d) => [d.url, d]),
   );
@@ -173,7 +170,7 @@ export async function syncWebSource(deps: IngestDeps, job: SyncJob): Promise<voi
           const validators = { etag: result.headers.etag ?? null, lastModified: result.headers['last-modified'] ?? null };
           try {
             if (result.status === 304) {
-              const links = await touchDocument(write, ctx.tenantId, ctx.sourceId, url, ctx.generation);
+              const links = await touchDocument(db, ctx.tenantId, ctx.sourceId, url, ctx.generation);
               if (links) tracker.progress.unchanged++;
               return { links: links ?? [] };
             }
@@ -194,7 +191,7 @@ export async function syncWebSource(deps: IngestDeps, job: SyncJob): Promise<voi
             }
             const canonical = doc.canonicalUrl ? normalizeUrl(doc.canonicalUrl, url) : null;
             const docUrl = canonical && sameHost(canonical, url) ? canonical : url;
-            await indexExtracted(deps, write, ctx, tracker, docUrl, doc, validators);
+            await indexExtracted(deps, ctx, tracker, docUrl, doc, validators);
             return { links };
           } catch (err) {
             tracker.problem(url, reasonOf(err), true);
@@ -232,7 +229,7 @@ export async function processFileSource(deps: IngestDeps, job: SyncJob): Promise
     const kind = await detectKind(bytes, name);
     const doc = await extract(kind, bytes, { filename: name });
     tracker.progress.fetched = 1;
-    await indexExtracted(deps, deps.database.db, ctx, tracker, `upload:${ctx.sourceId}/${encodeURIComponent(name)}`, { ...doc, title: doc.title || name }, { etag: null, lastModified: null });
+    await indexExtracted(deps, ctx, tracker, `upload:${ctx.sourceId}/${encodeURIComponent(name)}`, { ...doc, title: doc.title || name }, { etag: null, lastModified: null });
     await removeVanished(deps.database.db, ctx.tenantId, ctx.siteId, ctx.sourceId, ctx.generation);
     const error = tracker.progress.indexed + tracker.progress.unchanged === 0 ? (tracker.progress.errors[0]?.reason ?? 'no_text') : undefined;
     await endSync(deps, ctx, tracker, error ? { error } : {});

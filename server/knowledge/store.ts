@@ -4,14 +4,6 @@ import { withTenant, type TenantTx } from '../db/tenant.ts';
 import type { Database } from '../db/database.ts';
 import type { Chunk } from './chunk/chunk.ts';
 import { vectorLiteral } from './retrieval.ts';
-import type { TenantRunner } from './write-batch.ts';
-
-/** Where a write runs: its own transaction (`withTenant`), or a sync's write batcher (a shared one). */
-export type WriteTarget = Database['db'] | TenantRunner;
-
-function inTenant<T>(target: WriteTarget, tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
-  return typeof target === 'function' ? target(fn) : withTenant(target, tenantId, fn);
-}
 
 /** A generation that never moves a document backwards (two overlapping syncs must not undo each other). */
 function newest(generation: number) {
@@ -52,8 +44,8 @@ export interface DocumentToStore {
  * Checks whether the document must be (re-)indexed, with one read: the same URL with the same content
  * is only marked as seen; the same content under another URL of the site is a duplicate.
  */
-export async function precheck(db: WriteTarget, d: { tenantId: string; siteId: string; sourceId: string; url: string; hash: string; etag: string | null; lastModified: string | null; generation: number; links: string[] }): Promise<Precheck> {
-  return inTenant(db, d.tenantId, async (tx) => {
+export async function precheck(db: Database['db'], d: { tenantId: string; siteId: string; sourceId: string; url: string; hash: string; etag: string | null; lastModified: string | null; generation: number; links: string[] }): Promise<Precheck> {
+  return withTenant(db, d.tenantId, async (tx) => {
     const { rows } = await sql<{ same: string | null; twin: string | null }>`
       select
         (select id from documents where source_id = ${d.sourceId} and url = ${d.url} and content_hash = ${d.hash} and status = 'indexed') as same,
@@ -68,8 +60,8 @@ export async function precheck(db: WriteTarget, d: { tenantId: string; siteId: s
 }
 
 /** Marks a document seen in this sync without touching its content (HTTP 304, or a transient failure); returns its stored links, or null when unknown. */
-export async function touchDocument(db: WriteTarget, tenantId: string, sourceId: string, url: string, generation: number): Promise<string[] | null> {
-  const r = await inTenant(db, tenantId, (tx) =>
+export async function touchDocument(db: Database['db'], tenantId: string, sourceId: string, url: string, generation: number): Promise<string[] | null> {
+  const r = await withTenant(db, tenantId, (tx) =>
     tx.updateTable('documents').set({ generation: newest(generation), fetched_at: new Date() }).where('source_id', '=', sourceId).where('url', '=', url).returning('links').executeTakeFirst(),
   );
   return r ? r.links : null;
@@ -83,8 +75,8 @@ const chunksPerStatement = 500;
  * never leaves duplicates or half a document. Keeps the document's and the site's chunk counts.
  * `extra` runs in the same transaction (metering the embeddings).
  */
-export async function storeDocument(db: WriteTarget, d: DocumentToStore, extra?: (tx: TenantTx) => Promise<void>): Promise<number> {
-  return inTenant(db, d.tenantId, async (tx) => {
+export async function storeDocument(db: Database['db'], d: DocumentToStore, extra?: (tx: TenantTx) => Promise<void>): Promise<number> {
+  return withTenant(db, d.tenantId, async (tx) => {
     // The upsert locks the row; its chunk_count (not set here) is the count before this store.
     const doc = await tx
       .insertInto('documents')
