@@ -20,5 +20,8 @@ export interface TierSpec {
   };
 }
 
+/** Days a terminated workspace's data is kept before it is purged (DESIGN §5: within 30 days). */
+export const terminationRetentionDays = 30;
+
 /** A tier's name. */
 export type TierName = 'free' | 'pro' | 'business';

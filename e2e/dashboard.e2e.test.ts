@@ -511,6 +511,30 @@ describeBrowser('dashboard', () => {
       await page.waitForURL(new RegExp(`/sites/${xssSite}/conversations$`));
       expect((await apiFromPage(page, `/sites/${xssSite}/conversations/${id}`)).status).toBe(404);
     });
+
+    it('downloads the whole workspace as JSON, then terminates it after the typed name, stating when the data goes', async () => {
+      const { page } = xss;
+      await visit(page, '/account');
+      const [exported] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download export' }).click()]);
+      expect(exported.suggestedFilename()).toMatch(/^cloop-export-\d{4}-\d{2}-\d{2}\.json$/);
+      const data = JSON.parse(readFileSync((await exported.path())!, 'utf8')) as { sites: { id: string }[]; leads: unknown[]; conversations: unknown[] };
+      expect(data.sites.map((x) => x.id)).toContain(xssSite);
+      // The leads seeded above (less the one whose conversation the test before deleted, if it had one).
+      expect(data.leads.length).toBeGreaterThanOrEqual(60 + formulas.length - 1);
+      await page.getByText('The data is kept for 30 days and then deleted for good.', { exact: false }).waitFor();
+      const terminate = page.getByRole('button', { name: 'Terminate workspace' });
+      const tenantName = (await apiFromPage<{ name: string }>(page, '/tenant')).body.name;
+      await page.getByLabel(`Type the workspace name “${tenantName}” to confirm`).fill('not the name');
+      expect(await terminate.isDisabled()).toBe(true);
+      await page.getByLabel(`Type the workspace name “${tenantName}” to confirm`).fill(tenantName);
+      await terminate.click();
+      await page.getByRole('heading', { name: 'Workspace terminated' }).waitFor();
+      const purge = new Date(Date.now() + 30 * 86_400_000);
+      await expect(page.getByRole('status').last().textContent()).resolves.toContain(String(purge.getUTCFullYear()));
+      expect((await apiFromPage(page, '/tenant')).status).toBe(401);
+      await page.getByRole('status', { name: 'Workspace terminated' }).getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in to Cloop' }).waitFor();
+    });
   });
 
   describe.sequential('roles and sessions', () => {

@@ -1,4 +1,5 @@
 import { authorize, type Actor } from '../auth/permissions.ts';
+import { terminationRetentionDays } from '../../contracts/tenants.ts';
 import { withSystem, withTenant } from '../db/tenant.ts';
 import { appError } from '../errors.ts';
 import type { Deps } from '../deps.ts';
@@ -83,8 +84,7 @@ export async function exportTenant(deps: TenantsDeps, actor: Actor, requestId: s
   });
 }
 
-/** Days a terminated tenant's data is kept before it is purged. */
-export const terminationRetentionDays = 30;
+export { terminationRetentionDays } from '../../contracts/tenants.ts';
 
 /**
  * Terminates the account (Owner only, confirmed by typing its name): the widget and the dashboard

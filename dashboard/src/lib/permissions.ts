@@ -16,6 +16,7 @@ const table = {
   renameWorkspace: managers,
   changeTier: owners,
   changeBudget: owners,
+  terminateWorkspace: owners,
 } as const satisfies Record<string, readonly Role[]>;
 
 /** Something a role may or may not do in the dashboard. */

@@ -1,10 +1,12 @@
 // Account: the workspace's name, its plan with limits and features (Owners change the plan),
-// interface preferences, and signing out everywhere.
+// interface preferences, signing out everywhere, and (Owners) the data export and termination.
 import { useState, type FormEvent } from 'react';
+import { terminationRetentionDays } from '../../../contracts/tenants.ts';
 import { useSignedIn } from '../app/auth.tsx';
 import { languages, useI18n } from '../i18n/index.ts';
 import { api, ApiError } from '../lib/api.ts';
-import { bytes, count, usd } from '../lib/format.ts';
+import { download } from '../lib/download.ts';
+import { bytes, count, dateTime, usd } from '../lib/format.ts';
 import { useAction } from '../lib/hooks.ts';
 import { can } from '../lib/permissions.ts';
 import { applyTheme, loadTheme, type Theme } from '../lib/prefs.ts';
@@ -25,6 +27,7 @@ export function Account() {
         <Preferences />
         <Sessions />
       </div>
+      <YourData />
     </>
   );
 }
@@ -186,6 +189,57 @@ function Sessions() {
       <div>
         <ConfirmButton label={t('account.signOutAll')} question={t('account.signOutAllQuestion')} confirmLabel={t('account.signOutAll')} onConfirm={() => void signOut(true)} />
       </div>
+    </section>
+  );
+}
+
+/** Owners: everything as one JSON file, and terminating the workspace (typed confirmation). */
+function YourData() {
+  const { t, lang } = useI18n();
+  const { me, tenant, signOut } = useSignedIn();
+  const exporting = useAction();
+  const terminating = useAction();
+  const [confirm, setConfirm] = useState('');
+  const [purgeAfter, setPurgeAfter] = useState<string | null>(null);
+  if (!can(me.role, 'terminateWorkspace')) return null;
+  if (purgeAfter)
+    return (
+      <section className="card stack" aria-labelledby="data-h" role="status">
+        <h2 id="data-h">{t('account.terminated')}</h2>
+        <p>{t('account.terminatedHelp', { date: dateTime(purgeAfter, lang) })}</p>
+        <div>
+          <button type="button" className="primary" onClick={() => void signOut()}>
+            {t('account.terminatedContinue')}
+          </button>
+        </div>
+      </section>
+    );
+  const terminate = (e: FormEvent) => {
+    e.preventDefault();
+    void terminating.run(async () => setPurgeAfter((await api<{ purgeAfter: string }>('/tenant', { method: 'DELETE', body: { confirm } })).purgeAfter));
+  };
+  return (
+    <section className="card stack" aria-labelledby="data-h">
+      <h2 id="data-h">{t('account.data')}</h2>
+      <p>{t('account.exportHelp')}</p>
+      <div>
+        <button type="button" disabled={exporting.busy} onClick={() => void exporting.run(() => download('/tenant/export', `cloop-export-${new Date().toISOString().slice(0, 10)}.json`))}>
+          {exporting.busy ? t('account.exporting') : t('account.export')}
+        </button>
+      </div>
+      <ErrorNote error={exporting.error} />
+      <h3>{t('account.terminate')}</h3>
+      <p>{t('account.terminateHelp', { days: terminationRetentionDays })}</p>
+      <form className="row-form" onSubmit={terminate}>
+        <div className="field">
+          <label htmlFor="terminate-confirm">{t('account.terminateConfirm', { name: tenant.name })}</label>
+          <input id="terminate-confirm" autoComplete="off" maxLength={200} value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+        </div>
+        <button type="submit" className="danger" disabled={terminating.busy || confirm.trim() !== tenant.name}>
+          {t('account.terminateButton')}
+        </button>
+      </form>
+      <ErrorNote error={terminating.error} />
     </section>
   );
 }
