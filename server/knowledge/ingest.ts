@@ -6,7 +6,7 @@ import { tiers } from '../tenants/tiers.ts';
 import { chunkDocument, embeddingInput } from './chunk/chunk.ts';
 import { crawlSite } from './crawl/crawler.ts';
 import { normalizeUrl, sameHost } from './crawl/urls.ts';
-import { detectKind, extract } from './extract/extract.ts';
+import { detectKind, extract, warmExtraction } from './extract/extract.ts';
 import type { ExtractedDocument } from './extract/types.ts';
 import { tsConfigFor } from './languages.ts';
 import { meterEmbedding } from './metering.ts';
@@ -137,6 +137,8 @@ export async function syncWebSource(deps: IngestDeps, job: SyncJob): Promise<voi
   );
   const keep = async (url: string) => void (await touchDocument(db, ctx.tenantId, ctx.sourceId, url, ctx.generation));
   const pageLimit = Math.min(source.max_pages, tiers[tier].limits.pagesPerSite);
+  // A first sync extracts every page it fetches: load the worker while robots.txt and sitemaps are read.
+  if (known.size === 0) warmExtraction();
   try {
     await crawlSite(
       deps.fetcher,

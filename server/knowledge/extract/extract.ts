@@ -1,8 +1,13 @@
 import { defaultExtractLimits, type ExtractedDocument, type ExtractOptions, type SourceKind } from './types.ts';
-import { extractInWorker } from './worker-pool.ts';
+import { extractInWorker, warmExtractionWorker } from './worker-pool.ts';
 
 export { detectKind } from './detect.ts';
 export { closeExtractionWorkers } from './worker-pool.ts';
+
+/** Starts an extraction worker with the default limits ahead of a batch of documents (see `warmExtractionWorker`). */
+export function warmExtraction(): void {
+  warmExtractionWorker(defaultExtractLimits.maxHeapMb);
+}
 export type { ExtractedDocument, ExtractedSection, ExtractLimits, ExtractOptions, SourceKind } from './types.ts';
 
 /**

@@ -173,6 +173,16 @@ export async function extractInWorker(request: Omit<WorkerRequest, 'id'>): Promi
   }
 }
 
+/**
+ * Starts a worker ahead of the first document, so a crawl's first page does not wait for one to load
+ * (it fetches robots.txt and sitemaps meanwhile). Nothing happens while a worker with this heap limit
+ * is running or idle; an unused one stops after the idle time like any other.
+ */
+export function warmExtractionWorker(heapMb: number): void {
+  if (running > 0 || idle.some((s) => s.heapMb === heapMb)) return;
+  park(spawn(heapMb));
+}
+
 /** Stops the idle workers (shutdown, tests); running extractions finish first. */
 export async function closeExtractionWorkers(): Promise<void> {
   const slots = idle.splice(0);
