@@ -22,10 +22,10 @@ import { spawnServer, stopServer, type Server } from './child.ts';
 //    concurrency is the burst's baseline, measured in the same run;
 //  - the budget race: 200 concurrent long answers against a daily cap of ~50 worst-case calls, in
 //    waves, and how far the metered spend ever went past the cap;
-//  - 1,000 idle streams the provider holds before the first token: how many are still open after
+//  - 1,000 idle streams (opened over 10 s) the provider holds before the first token: how many are still open after
 //    10 s, Cloop's memory while it holds them, and what each one costs (RSS, and heap after a GC).
 // Prints one JSON line on stdout; progress goes to stderr. Knobs: BENCH_CONVERSATIONS, BENCH_MESSAGES,
-// BENCH_RAMP_S, BENCH_THINK_S (min-max), BENCH_SEED, BENCH_IDLE_STREAMS, BENCH_IDLE_S,
+// BENCH_RAMP_S, BENCH_THINK_S (min-max), BENCH_SEED, BENCH_IDLE_STREAMS, BENCH_IDLE_S, BENCH_IDLE_RAMP_S,
 // BENCH_PROVIDER_TTFT_MS, BENCH_DATABASE_URL (a dedicated database: the bench adds tenants to it),
 // BENCH_DATABASE_POOL_MAX, BENCH_REDIS_URL.
 
@@ -37,6 +37,7 @@ const [thinkMin, thinkMax] = (process.env.BENCH_THINK_S ?? '2-8').split('-').map
 const seed = Number(process.env.BENCH_SEED ?? 1);
 const idleStreams = Number(process.env.BENCH_IDLE_STREAMS ?? 1_000);
 const idleSeconds = Number(process.env.BENCH_IDLE_S ?? 10);
+const idleRampSeconds = Number(process.env.BENCH_IDLE_RAMP_S ?? 10);
 const providerTtftMs = Number(process.env.BENCH_PROVIDER_TTFT_MS ?? 100);
 const databaseUrl = process.env.BENCH_DATABASE_URL;
 const redisUrl = process.env.BENCH_REDIS_URL;
@@ -210,31 +211,48 @@ async function main(): Promise<Record<string, unknown>> {
     }
     log(`budget race: cap ${info.raceCapUsd} USD, one call ≤ ${round6(info.reservationUsd)} USD, answered per wave ${answeredPerWave.join(', ')}, spent ${round6(spent)} USD, ${raceErrors} errors ${JSON.stringify(raceErrorKinds)}`);
 
-    // 5. Idle streams: the provider holds every one before its first token. Admitting 1,000 takes
-    // Cloop a while (each one is stored and retrieved for first), so each stream's 10 s are counted
-    // from its own first event; the provider's count of streams held at once shows the concurrency.
+    // 5. Idle streams: the provider holds every one before its first token. They open over
+    // BENCH_IDLE_RAMP_S (idle streams accumulate; the all-at-once burst is step 3's figure), and
+    // each stream's 10 s are counted from its own first event. Cloop's own first-token timeout
+    // (20 s, then one retry) bounds how long a stream can wait, so the window stays well below it.
     const idleTokens = await pool(Array.from({ length: Math.ceil(idleStreams / 10) }, (_, i) => i), 50, () => startSession(base, info.embedKey));
     const beforeIdle = await heapAfterGc(pid, memoryFile);
     const idleStarted = performance.now();
-    const idle = Array.from({ length: idleStreams }, (_, i) => openChat(base, info.embedKey, idleTokens[i % idleTokens.length]!, { message: `[hold] ${benchQuestions[i % benchQuestions.length]}` }));
+    const idle: ReturnType<typeof openChat>[] = [];
+    const opening = (async () => {
+      for (let i = 0; i < idleStreams; i++) {
+        idle.push(openChat(base, info.embedKey, idleTokens[i % idleTokens.length]!, { message: `[hold] ${benchQuestions[i % benchQuestions.length]}` }));
+        const due = idleStarted + ((i + 1) / idleStreams) * idleRampSeconds * 1000;
+        if (due > performance.now()) await sleep(due - performance.now());
+      }
+    })();
     const idleMs = idleSeconds * 1000;
     let heldMax = 0;
     let rssAtHeldMax = memoryMb(pid, 'VmRSS');
+    let whileIdle: NodeJS.MemoryUsage | null = null;
+    let heldAtReading = 0;
     for (;;) {
       const { heldNow } = await providerStats();
       if (heldNow > heldMax) [heldMax, rssAtHeldMax] = [heldNow, memoryMb(pid, 'VmRSS')];
-      const admitted = idle.every((s) => s.result.phaseAt !== null || s.result.closed);
+      const admitted = idle.length === idleStreams && idle.every((s) => s.result.phaseAt !== null || s.result.closed);
+      // What the held streams cost: the server's memory after a GC once all are in, less before they opened.
+      if (admitted && !whileIdle) [whileIdle, heldAtReading] = [await heapAfterGc(pid, memoryFile), (await providerStats()).heldNow];
       const lastPhase = Math.max(...idle.map((s) => s.result.phaseAt ?? 0));
       if ((admitted && performance.now() >= lastPhase + idleMs) || performance.now() - idleStarted > 90_000) break;
       await sleep(250);
     }
+    await opening;
+    whileIdle ??= await heapAfterGc(pid, memoryFile);
+    const perStreamKb = (field: keyof NodeJS.MemoryUsage) => (heldAtReading > 0 ? Math.round(((whileIdle![field] - beforeIdle[field]) / heldAtReading / 1024) * 10) / 10 : null);
     const admitSeconds = (Math.max(...idle.map((s) => s.result.phaseAt ?? 0)) - idleStarted) / 1000;
     const stillOpen = idle.filter((s) => s.result.phaseAt !== null && (!s.result.closed || s.result.closedAt! - s.result.phaseAt >= idleMs)).length;
+    const idleErrorKinds: Record<string, number> = {};
+    for (const s of idle.filter((x) => x.result.closed && (x.result.phaseAt === null || x.result.closedAt! - x.result.phaseAt < idleMs))) {
+      const kind = s.result.status !== 200 ? `http_${s.result.status}` : (s.result.error ?? 'closed');
+      idleErrorKinds[kind] = (idleErrorKinds[kind] ?? 0) + 1;
+    }
     const openNow = idle.filter((s) => s.result.opened && !s.result.closed).length;
     const heldAfter = (await providerStats()).heldNow;
-    // What the held streams cost: the server's memory after a GC now, less before they opened.
-    const whileIdle = await heapAfterGc(pid, memoryFile);
-    const perStreamKb = (field: keyof NodeJS.MemoryUsage) => (heldAfter > 0 ? Math.round(((whileIdle[field] - beforeIdle[field]) / heldAfter / 1024) * 10) / 10 : null);
     for (const s of idle) s.abort();
     // Every hang-up must reach the provider: Cloop closes the upstream stream of each one.
     const releaseStarted = performance.now();
@@ -243,7 +261,7 @@ async function main(): Promise<Record<string, unknown>> {
     const releaseMs = Math.round(performance.now() - releaseStarted);
     log(
       `idle streams: ${stillOpen} of ${idleStreams} open ${idleSeconds} s after their first event (admitted in ${admitSeconds.toFixed(1)} s; ` +
-        `${heldMax} held at once, RSS then ${rssAtHeldMax.toFixed(0)} MB; ${openNow} open at the end; per held stream ${perStreamKb('rss')} KB RSS, ${perStreamKb('heapUsed')} KB heap, ${perStreamKb('external')} KB external); upstream released ${released ? `in ${releaseMs} ms` : `NOT within 60 s (${(await providerStats()).heldNow} still held)`}`,
+        `${heldMax} held at once, RSS then ${rssAtHeldMax.toFixed(0)} MB; ${openNow} open at the end; dropped ${JSON.stringify(idleErrorKinds)}; per held stream (${heldAtReading} held) ${perStreamKb('rss')} KB RSS, ${perStreamKb('heapUsed')} KB heap, ${perStreamKb('external')} KB external); upstream released ${released ? `in ${releaseMs} ms` : `NOT within 60 s (${(await providerStats()).heldNow} still held)`}`,
     );
     const idleStreamsRss = rssAtHeldMax;
 
@@ -267,6 +285,8 @@ async function main(): Promise<Record<string, unknown>> {
       idle_streams: stillOpen,
       idle_streams_rss_mb: round1(idleStreamsRss),
       idle_streams_rss_before_mb: round1(beforeIdle.rss / 1048576),
+      idle_streams_dropped: idleErrorKinds,
+      idle_streams_ramp_s: idleRampSeconds,
       idle_stream_rss_kb: perStreamKb('rss'),
       idle_stream_heap_kb: perStreamKb('heapUsed'),
       idle_stream_external_kb: perStreamKb('external'),
