@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = path.join(root, 'dist/server');
+// CLOOP_SERVER_OUT_DIR builds elsewhere (the start-up test); keep it two levels under the repository.
+const outDir = path.resolve(process.env.CLOOP_SERVER_OUT_DIR || path.join(root, 'dist/server'));
 // Built aside and renamed into place: a running server never sees half a build.
 const tmp = `${outDir}.${process.pid}.tmp`;
 
