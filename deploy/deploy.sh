@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deploys the checked-out commit to one machine over SSH, with zero-downtime-ish restarts and rollback:
 #   deploy/deploy.sh admin@cloop-1.example.com [--workers 2]
-# What it does: builds a release here (npm ci, widget and dashboard bundles), ships it as a tarball to
+# What it does: builds a release here (npm ci, widget, dashboard and server bundles), ships it as a tarball to
 # /opt/cloop/releases/<commit>, installs production dependencies there, runs the migrations, points
 # /opt/cloop/current at it, restarts cloop-api and the workers, and waits for /readyz. If the new
 # release is not ready within 60 s, `current` goes back to the previous release and the units restart.
@@ -21,7 +21,7 @@ trap 'rm -rf "$build"' EXIT
 
 echo "== building release $commit"
 git archive HEAD | tar -x -C "$build"
-(cd "$build" && npm ci --no-audit --no-fund && npm run build:widget && npm run build:dashboard && rm -rf node_modules)
+(cd "$build" && npm ci --no-audit --no-fund && npm run build:widget && npm run build:dashboard && npm run build:server && rm -rf node_modules)
 tar -C "$build" -czf "$build.tgz" .
 trap 'rm -rf "$build" "$build.tgz"' EXIT
 
