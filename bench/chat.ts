@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { benchQuestions, openChat, percentile, pool, requestJson, startSession, type ChatResult } from './chat-client.ts';
 import { burstConversations, cpuMs, freshDatabase, heapAfterGc, memoryMb, pacedConversations, type LoadRun } from './chat-load.ts';
 import { spawnServer, stopServer, type Server } from './child.ts';
+import { benchLog, runBench } from './run.ts';
 
 // `npm run bench:chat`: the widget chat over real HTTP against Cloop in its own process streaming
 // from a loopback OpenAI-compatible provider in a third process that answers after a fixed time to
@@ -44,7 +45,7 @@ const redisUrl = process.env.BENCH_REDIS_URL;
 const providerTokens = 40;
 const raceChats = 200;
 
-const log = (message: string) => process.stderr.write(`[bench:chat] ${message}\n`);
+const log = benchLog('bench:chat');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
@@ -334,11 +335,4 @@ async function main(): Promise<Record<string, unknown>> {
   }
 }
 
-try {
-  const result = await main();
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exit(0);
-} catch (err) {
-  log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exit(1);
-}
+await runBench('bench:chat', main);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { prepareTemplate } from '../server/db/database.ts';
 import { spawnServer, stopServer, type Server } from './child.ts';
+import { benchLog, runBench } from './run.ts';
 
 // `npm run bench:http`: Cloop's full hook chain on GET /healthz against a bare Fastify hello-world and a
 // "standard stack" (helmet + pino to a file), each server in its own process, measured in interleaved
@@ -25,7 +26,7 @@ const pipelining = 1;
 const cloopState = process.env.BENCH_CLOOP_STATE === 'redis' ? 'redis' : 'memory';
 const cpuProfDir = process.env.BENCH_CLOOP_CPU_PROF;
 
-const log = (message: string) => process.stderr.write(`[bench:http] ${message}\n`);
+const log = benchLog('bench:http');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -266,11 +267,4 @@ async function main(): Promise<Record<string, unknown>> {
   }
 }
 
-try {
-  const result = await main();
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exit(0);
-} catch (err) {
-  log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exit(1);
-}
+await runBench('bench:http', main);
