@@ -13,6 +13,7 @@ import { withTenant } from '../server/db/tenant.ts';
 import { normalizeUrl } from '../server/knowledge/crawl/urls.ts';
 import { createFetcher } from '../server/platform/fetch/fetcher.ts';
 import { startStaticSite, type StaticSite } from '../test/static-site.ts';
+import { benchLog, runBench } from './run.ts';
 
 // `npm run bench:ingest`: the real server (server/main.ts, embedded PGlite in a fresh data dir, local
 // embedder) in a child process crawls the help center served on loopback, then indexes the 872-page
@@ -31,7 +32,7 @@ const baselineRounds = Number(process.env.BENCH_BASELINE_ROUNDS ?? 3);
 const cpuProfDir = process.env.BENCH_CPU_PROF;
 const dropHnsw = process.env.BENCH_INGEST_DROP_HNSW === '1';
 
-const log = (message: string) => process.stderr.write(`[bench:ingest] ${message}\n`);
+const log = benchLog('bench:ingest');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -288,11 +289,4 @@ async function main(): Promise<Record<string, unknown>> {
   }
 }
 
-try {
-  const result = await main();
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exit(0);
-} catch (err) {
-  log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exit(1);
-}
+await runBench('bench:ingest', main);
