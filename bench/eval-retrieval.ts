@@ -14,6 +14,7 @@ import { hybridSearch } from '../server/knowledge/retrieval.ts';
 import { refreshSiteTerms } from '../server/knowledge/site-upkeep.system.ts';
 import { startStaticSite } from '../test/static-site.ts';
 import { createBm25 } from './eval-retrieval-bm25.ts';
+import { benchLog, runBench } from './run.ts';
 
 // `npm run eval:retrieval`: crawls the help center once through Cloop's own pipeline (API → sync job →
 // extract → chunk → local embedder → PGlite), then asks the help center's own questions
@@ -32,7 +33,7 @@ const legDepth = 80; // chunks kept per leg for the sweeps (≥ every candidate 
 // hybridSearch's fusion (server/knowledge/retrieval.ts), reproduced below from the legs.
 const production = { k: 20, wVector: 1, wText: 1.5 };
 
-const log = (message: string) => process.stderr.write(`[eval:retrieval] ${message}\n`);
+const log = benchLog('eval:retrieval');
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
@@ -236,11 +237,4 @@ async function main(): Promise<Record<string, unknown>> {
   }
 }
 
-try {
-  const result = await main();
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exit(0);
-} catch (err) {
-  log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exit(1);
-}
+await runBench('eval:retrieval', main);

@@ -2,12 +2,13 @@ import pg from 'pg';
 import { openDatabase, type Database } from '../server/db/database.ts';
 import { reconcileSiteIndexes, refreshSiteTerms } from '../server/knowledge/site-upkeep.system.ts';
 import { createCorpus, type ChunkRow, type CorpusSpec } from './retrieval-data.ts';
+import { benchLog } from './run.ts';
 
 // The PostgreSQL side of bench:retrieval: a database of its own, Cloop's migrations, and a fast bulk
 // load of the synthetic corpus (multi-row inserts from arrays, indexes built after loading). The
 // per-site HNSW indexes are built by the production job's code (knowledge/site-upkeep.system.ts).
 
-const log = (message: string) => process.stderr.write(`[bench:retrieval] ${message}\n`);
+const log = benchLog('bench:retrieval');
 
 /** The admin URL with another database name. */
 export function databaseUrl(adminUrl: string, name: string): string {

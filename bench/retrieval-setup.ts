@@ -6,6 +6,7 @@ import { withTenant } from '../server/db/tenant.ts';
 import { hybridSearch, vectorLiteral } from '../server/knowledge/retrieval.ts';
 import { createCorpus, type CorpusSpec, type Query } from './retrieval-data.ts';
 import { adminQuery, databaseUrl, loadCorpus, openBenchDatabase, syntheticModel, type LoadTimings } from './retrieval-db.ts';
+import { benchLog } from './run.ts';
 
 // What bench:retrieval uses: the corpus shape, the database (fresh, or kept and reused), ground
 // truth and timed searches.
@@ -30,7 +31,7 @@ export const benchSpec: CorpusSpec = {
   seed: 20_260_401,
 };
 
-const log = (message: string) => process.stderr.write(`[bench:retrieval] ${message}\n`);
+const log = benchLog('bench:retrieval');
 
 /** The q-quantile (nearest rank) of some numbers. */
 export function quantile(xs: number[], q: number): number {

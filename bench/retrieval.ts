@@ -4,6 +4,7 @@ import { exactScanBelow, hnswEfSearch, vectorLiteral } from '../server/knowledge
 import { createCorpus } from './retrieval-data.ts';
 import { adminQuery, openBenchDatabase } from './retrieval-db.ts';
 import { adminUrl, backendCpuSeconds, benchSpec, created, exactTopK, keep, perSite, prepare, quantile, recall, timedSearch } from './retrieval-setup.ts';
+import { benchLog, runBench } from './run.ts';
 
 // `npm run bench:retrieval`: 200,000 synthetic chunks (clustered 384-d vectors, topic texts) in 20
 // sites of skewed sizes on PostgreSQL, then questions through the real hybridSearch inside withTenant.
@@ -18,7 +19,7 @@ import { adminUrl, backendCpuSeconds, benchSpec, created, exactTopK, keep, perSi
 
 const limit = 10;
 const passes = Number(process.env.BENCH_PASSES ?? 3);
-const log = (message: string) => process.stderr.write(`[bench:retrieval] ${message}\n`);
+const log = benchLog('bench:retrieval');
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -203,11 +204,4 @@ async function main(): Promise<Record<string, unknown>> {
   }
 }
 
-try {
-  const result = await main();
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exit(0);
-} catch (err) {
-  log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exit(1);
-}
+await runBench('bench:retrieval', main);
