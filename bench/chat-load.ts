@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { benchQuestions, openChat, type ChatResult } from './chat-client.ts';
+import { seededRandom } from './run.ts';
 
 // The two load shapes of `npm run bench:chat`, and reading the server's memory.
 //  - paced: `n` conversations open at once as visitors hold them: each visitor opens the chat at a
@@ -8,19 +9,9 @@ import { benchQuestions, openChat, type ChatResult } from './chat-client.ts';
 //  - burst: every first message fired in the same millisecond, then every second one as soon as its
 //    first answer ended: a stress figure, reported separately.
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { seededRandom };
 
-/** A small seeded PRNG (mulberry32), so every run offers the same schedule. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** How the paced visitors behave. */
 export interface Pacing {

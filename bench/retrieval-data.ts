@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { seededRandom } from './run.ts';
+
+/** A seeded PRNG (see bench/run.ts). */
+export const rng = seededRandom;
 
 // Synthetic knowledge bases for bench:retrieval: clustered 384-d vectors and texts drawn from
 // per-topic vocabularies, so that both the vector and the full-text leg have realistic work to do.
-
-/** A seeded PRNG (mulberry32): the same seed gives the same corpus and queries in every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal samples (Box–Muller). */
 function gaussian(random: () => number): () => number {
