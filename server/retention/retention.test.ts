@@ -2,11 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { sql } from 'kysely';
-import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, eventually, LogCapture } from '../../test/harness.ts';
+import { fsHome, s3Home } from '../../test/storage-homes.ts';
 import { openIsolatedTestDatabase } from '../../test/isolated-database.ts';
 import { createAudit, type Audit } from '../audit/audit.ts';
 import type { Database } from '../db/database.ts';
@@ -14,7 +13,6 @@ import { withSystem } from '../db/tenant.ts';
 import { createLogger } from '../http/logger.ts';
 import { createFsObjectStore } from '../platform/storage/fs.ts';
 import type { ObjectStore } from '../platform/storage/object-store.ts';
-import { createS3ObjectStore } from '../platform/storage/s3.ts';
 import { startRetentionWorkers } from './retention.jobs.ts';
 import { purgeTenant, runRetention, type RetentionDeps } from './retention.service.ts';
 
@@ -22,51 +20,6 @@ const day = 86_400_000;
 const ago = (ms: number) => new Date(Date.now() - ms);
 
 /** One home of the object store, real, plus a look at what it holds for a tenant. */
-interface StorageHome {
-  name: 'fs' | 's3';
-  setup(): Promise<{ store: ObjectStore; stored(tenantId: string): Promise<string[]> }>;
-  teardown(): Promise<void>;
-}
-
-function fsHome(): StorageHome {
-  let root = '';
-  return {
-    name: 'fs',
-    async setup() {
-      root = await mkdtemp(join(tmpdir(), 'cloop-retention-fs-'));
-      const stored = (tenantId: string) => readdir(join(root, tenantId)).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
-      return { store: createFsObjectStore(root), stored };
-    },
-    teardown: () => rm(root, { recursive: true, force: true }),
-  };
-}
-
-function s3Home(): StorageHome {
-  let dir = '';
-  let server: S3rver | undefined;
-  let admin: S3Client | undefined;
-  return {
-    name: 's3',
-    async setup() {
-      dir = await mkdtemp(join(tmpdir(), 'cloop-retention-s3-'));
-      server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 'data'), configureBuckets: [{ name: 'cloop-retention' }] });
-      const { port } = await server.run();
-      const conn = { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true };
-      admin = new S3Client({ ...conn, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-      const store = createS3ObjectStore({ ...conn, bucket: 'cloop-retention', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', prefix: 'originals', spoolDir: dir });
-      const c = admin;
-      const stored = async (tenantId: string) =>
-        ((await c.send(new ListObjectsV2Command({ Bucket: 'cloop-retention', Prefix: `originals/${tenantId}/` }))).Contents ?? []).map((o) => o.Key ?? '');
-      return { store, stored };
-    },
-    async teardown() {
-      admin?.destroy();
-      await server?.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 let database: Database;
 beforeAll(async () => {
   // Its own database: a sweep acts on every tenant, and the job test runs a queue worker.
@@ -183,7 +136,7 @@ describe.each([fsHome(), s3Home()])('retention with $name storage', (home) => {
   let logs: LogCapture;
 
   beforeAll(async () => {
-    ({ store, stored } = await home.setup());
+    ({ store, leftovers: stored } = await home.setup());
     logs = new LogCapture();
     deps = { database, storage: store, audit: createAudit(createLogger({ level: 'info', stream: new LogCapture() })), logger: createLogger({ level: 'info', stream: logs }) };
   }, 60_000);

@@ -1,90 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFsObjectStore } from './fs.ts';
+import { fsHome, s3Home } from '../../../test/storage-homes.ts';
 import type { ObjectStore } from './object-store.ts';
-import { createS3ObjectStore } from './s3.ts';
-
-/** One home for the store under test, plus a way to see what it left on disk or in the bucket. */
-interface Harness {
-  name: string;
-  setup(): Promise<{ store: ObjectStore; leftovers(tenantId: string): Promise<string[]> }>;
-  teardown(): Promise<void>;
-}
-
-const bucket = 'cloop-test';
-
-/** Lists a folder, treating a missing one as empty. */
-async function list(dir: string): Promise<string[]> {
-  return readdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [];
-    throw err;
-  });
-}
-
-function fsHarness(): Harness {
-  let root = '';
-  return {
-    name: 'fs',
-    async setup() {
-      root = await mkdtemp(join(tmpdir(), 'cloop-fs-store-'));
-      return { store: createFsObjectStore(root), leftovers: (tenantId) => list(join(root, tenantId)) };
-    },
-    async teardown() {
-      await rm(root, { recursive: true, force: true });
-    },
-  };
-}
-
-function s3Harness(): Harness {
-  let dir = '';
-  let server: S3rver | undefined;
-  let admin: S3Client | undefined;
-  return {
-    name: 's3',
-    async setup() {
-      dir = await mkdtemp(join(tmpdir(), 'cloop-s3-store-'));
-      const spoolDir = join(dir, 'spool');
-      await mkdir(spoolDir);
-      server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 'data'), configureBuckets: [{ name: bucket }] });
-      const { port } = await server.run();
-      const conn = {
-        endpoint: `http://127.0.0.1:${port}`,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      };
-      admin = new S3Client(conn);
-      const store = createS3ObjectStore({
-        ...conn,
-        bucket,
-        accessKeyId: 'S3RVER',
-        secretAccessKey: 'S3RVER',
-        prefix: 'originals',
-        spoolDir,
-      });
-      const c = admin;
-      return {
-        store,
-        async leftovers(tenantId) {
-          const res = await c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `originals/${tenantId}/` }));
-          const objects = (res.Contents ?? []).map((o) => o.Key ?? '');
-          return [...objects, ...(await list(spoolDir))];
-        },
-      };
-    },
-    async teardown() {
-      admin?.destroy();
-      await server?.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Reads a stream to the end. */
 async function read(stream: Readable): Promise<Buffer> {
@@ -112,7 +30,7 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   return undefined;
 }
 
-describe.each([fsHarness(), s3Harness()])('$name object store', (harness) => {
+describe.each([fsHome(), s3Home()])('$name object store', (harness) => {
   let store: ObjectStore;
   let leftovers: (tenantId: string) => Promise<string[]>;
 
