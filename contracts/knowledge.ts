@@ -45,3 +45,20 @@ export interface SourceView {
   nextSyncAt: string | null;
   createdAt: string;
 }
+
+/** One retrieved passage with everything a citation needs and how it ranked. */
+export interface SearchHit {
+  chunkId: number;
+  documentId: string;
+  text: string;
+  headingPath: string[];
+  title: string;
+  url: string;
+  page: number | null;
+  /** Reciprocal-rank-fusion score (higher is better). */
+  score: number;
+  /** Cosine similarity of the vector match, when it was a vector candidate. */
+  similarity: number | null;
+  vectorRank: number | null;
+  textRank: number | null;
+}

@@ -1,23 +1,9 @@
 import { sql } from 'kysely';
+import type { SearchHit } from '../../contracts/knowledge.ts';
 import type { TenantTx } from '../db/tenant.ts';
 import { queryConfigs } from './languages.ts';
 
-/** One retrieved passage with everything a citation needs and how it ranked. */
-export interface SearchHit {
-  chunkId: number;
-  documentId: string;
-  text: string;
-  headingPath: string[];
-  title: string;
-  url: string;
-  page: number | null;
-  /** Reciprocal-rank-fusion score (higher is better). */
-  score: number;
-  /** Cosine similarity of the vector match, when it was a vector candidate. */
-  similarity: number | null;
-  vectorRank: number | null;
-  textRank: number | null;
-}
+export type { SearchHit } from '../../contracts/knowledge.ts';
 
 /** Below this many chunks a site gets an exact vector scan (recall 1.0, p95 ≤ 7.5 ms); from here on its own HNSW index. */
 export const exactScanBelow = 5_000;

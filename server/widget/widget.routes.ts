@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { chatBody, leadBody, sessionBody, type ChatEvent, type HistoryResponse, type WidgetConfig } from '../../contracts/widget.ts';
+import { chatBody, leadBody, sessionBody, type ChatEvent, type HistoryResponse } from '../../contracts/widget.ts';
+import { widgetConfig } from '../../contracts/widget-config.ts';
 import { newSecret } from '../auth/tokens.ts';
 import { answer, checkChatLimits, takeStreamSlot, type ChatDeps } from '../chat/chat.service.ts';
 import { isUuid, withTenant } from '../db/tenant.ts';
@@ -100,18 +101,7 @@ export async function widgetRoutes(app: FastifyInstance, { deps }: { deps: ChatD
 
   app.get('/config', { config: { rateTier: 'public', auth: 'none' } }, async function config(request, reply) {
     const site = siteOf(request);
-    const s = site.settings;
-    // An explicit allow-list of public fields: nothing else of the site ever reaches a visitor.
-    const body: WidgetConfig = {
-      siteName: site.name,
-      greeting: s.greeting,
-      starterQuestions: s.starterQuestions,
-      languages: s.languages,
-      colors: s.colors,
-      position: s.position,
-      emailCapture: s.emailCapture,
-      showBranding: !tiers[site.tier].features.removeBranding,
-    };
+    const body = widgetConfig(site.name, site.settings, !tiers[site.tier].features.removeBranding);
     return reply.header('cache-control', 'no-cache').send(body);
   });
 

@@ -1,5 +1,5 @@
 // The embed snippet and the widget preview's address.
-import type { SiteSettings, SiteView, WidgetConfig } from './types.ts';
+import type { SiteView, WidgetConfig } from './types.ts';
 
 /** The `<script>` tag a business pastes into its pages. */
 export function snippet(embedKey: string, origin = location.origin): string {
@@ -36,19 +36,7 @@ export interface PreviewSpec {
   site: string;
 }
 
-/** The public widget configuration a site's settings produce (as `GET /widget/v1/config` would). */
-export function widgetConfig(name: string, s: SiteSettings, showBranding: boolean): WidgetConfig {
-  return {
-    siteName: name,
-    greeting: s.greeting,
-    starterQuestions: s.starterQuestions,
-    languages: s.languages,
-    colors: s.colors,
-    position: s.position,
-    emailCapture: s.emailCapture,
-    showBranding,
-  };
-}
+export { widgetConfig } from '../../../contracts/widget-config.ts';
 
 /** The preview frame's address: the spec rides in the fragment (never sent to the server). */
 export function previewUrl(spec: PreviewSpec): string {

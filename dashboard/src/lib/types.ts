@@ -2,6 +2,7 @@
 export type { SiteSettings, SiteView } from '../../../contracts/sites.ts';
 export type { SourceView } from '../../../contracts/knowledge.ts';
 export type { CitedSource, Phase, WidgetConfig } from '../../../contracts/widget.ts';
+export type { SearchHit } from '../../../contracts/knowledge.ts';
 import type { TierName, TierSpec } from '../../../contracts/tenants.ts';
 import type { CitedSource, Phase } from '../../../contracts/widget.ts';
 
@@ -45,21 +46,6 @@ export interface SourceProgress {
   chunks?: number;
   skippedReasons?: Record<string, number>;
   errors?: { url: string; reason: string }[];
-}
-
-/** One hit of `POST /api/sites/:id/search`. */
-export interface SearchHit {
-  chunkId: number;
-  documentId: string;
-  text: string;
-  headingPath: string[];
-  title: string;
-  url: string;
-  page: number | null;
-  score: number;
-  similarity: number | null;
-  vectorRank: number | null;
-  textRank: number | null;
 }
 
 /** A lead's status. */
