@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { signinLinkFor, type AuthDeps } from '../server/auth/auth.service.ts';
 import type { Role } from '../server/db/schema.ts';
 import { withSystem } from '../server/db/tenant.ts';
+import { forgetWidgetSites } from '../server/widget/site.system.ts';
 
 /** A signed-in user for tests: their tenant and a ready Authorization header. */
 export interface TestUser {
@@ -38,4 +39,5 @@ export async function joinAs(app: FastifyInstance, deps: AuthDeps, tenantId: str
 /** Sets a tenant's tier directly (tests of tier-gated features). */
 export async function setTierDirectly(deps: AuthDeps, tenantId: string, tier: 'free' | 'pro' | 'business'): Promise<void> {
   await withSystem(deps.database.db, (tx) => tx.updateTable('tenants').set({ tier }).where('id', '=', tenantId).execute());
+  forgetWidgetSites(deps.database.db, tenantId); // as the tier route does: the widget API sees the tier at once
 }

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { siteSettings, type createSiteBody, type SiteSettings, type SiteView, type updateSiteBody } from '../../contracts/sites.ts';
 import { authorize, type Actor } from '../auth/permissions.ts';
-import { isUuid, withTenant, type TenantTx } from '../db/tenant.ts';
+import { afterCommit, isUuid, withTenant, type TenantTx } from '../db/tenant.ts';
 import type { Deps } from '../deps.ts';
 import { appError } from '../errors.ts';
 import { decodeCursor, page } from '../http/paging.ts';
 import { checkLimit, requireFeature, type Tier } from '../tenants/tiers.ts';
+import { forgetWidgetSites } from '../widget/site.system.ts';
 import { normalizeDomains } from './domains.ts';
 import { countSites, findSite, listSites, type SiteRow } from './sites.repo.ts';
 
@@ -109,6 +110,7 @@ export async function updateSite(deps: SitesDeps, actor: Actor, siteId: string, 
       .where('id', '=', before.id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    afterCommit(tx, () => forgetWidgetSites(deps.database.db, actor.tenantId));
     await deps.audit.record(tx, {
       tenantId: actor.tenantId,
       actor: { type: 'user', id: actor.userId },
@@ -127,6 +129,7 @@ export async function deleteSite(deps: SitesDeps, actor: Actor, siteId: string, 
   await withTenant(deps.database.db, actor.tenantId, async (tx) => {
     const site = await siteOr404(tx, siteId);
     await tx.deleteFrom('sites').where('id', '=', site.id).execute();
+    afterCommit(tx, () => forgetWidgetSites(deps.database.db, actor.tenantId));
     await deps.audit.record(tx, {
       tenantId: actor.tenantId,
       actor: { type: 'user', id: actor.userId },
@@ -144,6 +147,7 @@ export async function rotateEmbedKey(deps: SitesDeps, actor: Actor, siteId: stri
   return withTenant(deps.database.db, actor.tenantId, async (tx) => {
     const site = await siteOr404(tx, siteId);
     const row = await tx.updateTable('sites').set({ embed_key: newEmbedKey(), updated_at: new Date() }).where('id', '=', site.id).returningAll().executeTakeFirstOrThrow();
+    afterCommit(tx, () => forgetWidgetSites(deps.database.db, actor.tenantId));
     // The key is public (it sits in the customer's page), but the audit trail needs no copy of it.
     await deps.audit.record(tx, { tenantId: actor.tenantId, actor: { type: 'user', id: actor.userId }, action: 'site.embed_key_rotated', target: { type: 'site', id: site.id }, requestId });
     return presentSite(row);

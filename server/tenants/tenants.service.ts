@@ -1,8 +1,9 @@
 import { authorize, type Actor } from '../auth/permissions.ts';
 import { terminationRetentionDays } from '../../contracts/tenants.ts';
-import { withSystem, withTenant } from '../db/tenant.ts';
+import { afterCommit, withSystem, withTenant } from '../db/tenant.ts';
 import { appError } from '../errors.ts';
 import type { Deps } from '../deps.ts';
+import { forgetWidgetSites } from '../widget/site.system.ts';
 import { tiers, type Tier } from './tiers.ts';
 
 /** What tenant services need. */
@@ -44,6 +45,7 @@ export async function updateTenant(deps: TenantsDeps, actor: Actor, input: { nam
       })
       .where('id', '=', actor.tenantId)
       .execute();
+    afterCommit(tx, () => forgetWidgetSites(deps.database.db, actor.tenantId));
     await deps.audit.record(tx, { tenantId: actor.tenantId, actor: { type: 'user', id: actor.userId }, action: 'tenant.updated', target: { type: 'tenant', id: actor.tenantId }, requestId, metadata: { changes } });
   });
   return getTenant(deps, actor);
@@ -56,6 +58,7 @@ export async function setTier(deps: TenantsDeps, actor: Actor, tier: Tier, reque
     const before = await tx.selectFrom('tenants').select('tier').executeTakeFirstOrThrow();
     if (before.tier === tier) return;
     await tx.updateTable('tenants').set({ tier, updated_at: new Date() }).where('id', '=', actor.tenantId).execute();
+    afterCommit(tx, () => forgetWidgetSites(deps.database.db, actor.tenantId));
     await deps.audit.record(tx, { tenantId: actor.tenantId, actor: { type: 'user', id: actor.userId }, action: 'tenant.tier_changed', target: { type: 'tenant', id: actor.tenantId }, requestId, metadata: { changes: { tier: { old: before.tier, new: tier } } } });
   });
   return getTenant(deps, actor);
@@ -97,6 +100,7 @@ export async function terminateTenant(deps: TenantsDeps, actor: Actor, confirm: 
     const t = await tx.selectFrom('tenants').select(['name']).executeTakeFirstOrThrow();
     if (confirm.trim() !== t.name) throw appError('validation_failed', 'Type the workspace name exactly to confirm.', { fields: [{ field: 'confirm', problem: 'does not match the workspace name' }] });
     await tx.updateTable('tenants').set({ status: 'terminated', terminated_at: new Date(), expires_at: purgeAfter, updated_at: new Date() }).where('id', '=', actor.tenantId).execute();
+    afterCommit(tx, () => forgetWidgetSites(deps.database.db, actor.tenantId));
     await deps.audit.record(tx, { tenantId: actor.tenantId, actor: { type: 'user', id: actor.userId }, action: 'tenant.terminated', target: { type: 'tenant', id: actor.tenantId }, requestId, metadata: { purgeAfter: purgeAfter.toISOString() } });
   });
   await withSystem(deps.database.db, (tx) => tx.updateTable('sessions').set({ revoked_at: new Date(), revoked_reason: 'tenant_terminated' }).where('active_tenant_id', '=', actor.tenantId).where('revoked_at', 'is', null).execute());

@@ -17,11 +17,60 @@ export interface WidgetSite {
 }
 
 /**
- * The one deliberate cross-tenant read of the widget API: the site behind an embed key
- * (never for a terminated tenant). Not cached, so a rotated key stops working at once.
+ * How long a resolved site is reused. Changes made through this process (key rotation, domains,
+ * settings, deletion, the tenant's budget, tier or termination) take effect at once
+ * (`forgetWidgetSites`); a change made by another process reaches this one within this bound.
+ */
+export const widgetSiteCacheMs = 5_000;
+/** Most embed keys remembered at once (the oldest goes first). */
+const widgetSiteCacheMax = 10_000;
+
+/** Sites by embed key, per database; `generation` moves on every forget, so a lookup that raced one is not kept. */
+interface SiteCache {
+  entries: Map<string, { site: WidgetSite; until: number }>;
+  generation: number;
+}
+const caches = new WeakMap<Kysely<DB>, SiteCache>();
+
+function cacheOf(db: Kysely<DB>): SiteCache {
+  let cache = caches.get(db);
+  if (!cache) caches.set(db, (cache = { entries: new Map(), generation: 0 }));
+  return cache;
+}
+
+/**
+ * The one deliberate cross-tenant read of the widget API: the site behind an embed key (never for
+ * a terminated tenant). Every widget request needs it, so a found site is kept for
+ * `widgetSiteCacheMs`; unknown keys are not remembered. The returned object is shared: read-only.
  */
 export async function siteByEmbedKey(db: Kysely<DB>, embedKey: string): Promise<WidgetSite | null> {
   if (!/^ck_[A-Za-z0-9_-]{20,60}$/.test(embedKey)) return null;
+  const cache = cacheOf(db);
+  const now = performance.now();
+  const hit = cache.entries.get(embedKey);
+  if (hit && hit.until > now) return hit.site;
+  const generation = cache.generation;
+  const site = await loadSite(db, embedKey);
+  cache.entries.delete(embedKey);
+  if (site && generation === cache.generation) {
+    if (cache.entries.size >= widgetSiteCacheMax) cache.entries.delete(cache.entries.keys().next().value!);
+    cache.entries.set(embedKey, { site, until: now + widgetSiteCacheMs });
+  }
+  return site;
+}
+
+/**
+ * Drops the tenant's sites from this process's cache: call it once a change to a site or to its
+ * tenant has committed (`afterCommit`), so the widget API sees the change at once.
+ */
+export function forgetWidgetSites(db: Kysely<DB>, tenantId: string): void {
+  const cache = caches.get(db);
+  if (!cache) return;
+  cache.generation++;
+  for (const [key, { site }] of cache.entries) if (site.tenantId === tenantId) cache.entries.delete(key);
+}
+
+async function loadSite(db: Kysely<DB>, embedKey: string): Promise<WidgetSite | null> {
   const row = await withSystem(db, (tx) =>
     tx
       .selectFrom('sites as s')
@@ -32,14 +81,16 @@ export async function siteByEmbedKey(db: Kysely<DB>, embedKey: string): Promise<
       .executeTakeFirst(),
   );
   if (!row) return null;
-  return {
+  const settings = siteSettings.parse(row.settings);
+  for (const value of Object.values(settings)) if (typeof value === 'object' && value !== null) Object.freeze(value);
+  return Object.freeze({
     id: row.id,
     tenantId: row.tenant_id,
     name: row.name,
-    domains: row.domains,
-    settings: siteSettings.parse(row.settings),
+    domains: Object.freeze(row.domains) as string[],
+    settings: Object.freeze(settings),
     tier: row.tier,
     chunkCount: row.chunk_count,
     dailyBudgetUsd: row.daily_budget_usd === null ? null : Number(row.daily_budget_usd),
-  };
+  });
 }

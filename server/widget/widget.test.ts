@@ -1,6 +1,7 @@
+import { hkdfSync } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SiteView } from '../../contracts/sites.ts';
 import type { HistoryResponse, WidgetConfig } from '../../contracts/widget.ts';
 import { buildTestApp, openTestDatabase, testRedisUrl } from '../../test/harness.ts';
@@ -9,6 +10,7 @@ import { widgetClient } from '../../test/widget-helpers.ts';
 import type { Database } from '../db/database.ts';
 import { withSystem, withTenant } from '../db/tenant.ts';
 import { createMemoryStateStore } from '../platform/state/memory.ts';
+import { widgetSiteCacheMs } from './site.system.ts';
 import { createVisitorTokens } from './visitor-token.ts';
 
 // The widget API's doors: embed key, Origin, CORS, visitor tokens, and who may read which
@@ -184,6 +186,63 @@ describe('embed key', () => {
       expect((await getConfig(app, newKey, origin)).statusCode).toBe(200);
     }
   });
+
+  // The site behind a key is kept for a few seconds: every change made through the API must still show at once.
+  const changes: { name: string; change: (user: TestUser, site: SiteView) => Promise<unknown>; expect: (res: Awaited<ReturnType<typeof getConfig>>) => void }[] = [
+    {
+      name: 'domains replaced',
+      change: (u, s) => t.app.inject({ method: 'PATCH', url: `/api/sites/${s.id}`, headers: u.headers, payload: { domains: ['other.example.com'] } }),
+      expect: (res) => expect(errorCode(res)).toBe('origin_not_allowed'),
+    },
+    {
+      name: 'settings changed',
+      change: (u, s) => t.app.inject({ method: 'PATCH', url: `/api/sites/${s.id}`, headers: u.headers, payload: { settings: { greeting: 'Changed just now' } } }),
+      expect: (res) => expect((res.json() as WidgetConfig).greeting).toBe('Changed just now'),
+    },
+    {
+      name: 'site deleted',
+      change: (u, s) => t.app.inject({ method: 'DELETE', url: `/api/sites/${s.id}`, headers: u.headers }),
+      expect: (res) => expect(errorCode(res)).toBe('embed_key_invalid'),
+    },
+    {
+      name: 'tier changed (branding)',
+      change: (u) => t.app.inject({ method: 'PUT', url: '/api/tenant/tier', headers: u.headers, payload: { tier: 'free' } }),
+      expect: (res) => expect((res.json() as WidgetConfig).showBranding).toBe(true),
+    },
+    {
+      name: 'tenant terminated',
+      change: async (u) => {
+        const name = ((await t.app.inject({ url: '/api/tenant', headers: u.headers })).json() as { name: string }).name;
+        return t.app.inject({ method: 'DELETE', url: '/api/tenant', headers: u.headers, payload: { confirm: name } });
+      },
+      expect: (res) => expect(errorCode(res)).toBe('embed_key_invalid'),
+    },
+  ];
+
+  it.each(changes)('$name after the key was used: takes effect at once', async (row) => {
+    const user = await newOwner(t.app, t.deps);
+    await setTierDirectly(t.deps, user.tenantId, 'business');
+    const site = await createSite(user, ['shop.example.com']);
+    expect((await getConfig(t, site.embedKey, origin)).statusCode).toBe(200);
+    const changed = (await row.change(user, site)) as { statusCode: number; body: string };
+    expect(changed.statusCode, changed.body).toBeLessThan(300);
+    for (const app of [t, prod]) row.expect(await getConfig(app, site.embedKey, origin));
+  });
+
+  it(`a change made elsewhere (another process) shows within ${widgetSiteCacheMs} ms`, async () => {
+    const site = await createSite(owner, ['shop.example.com']);
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      expect((await getConfig(t, site.embedKey, origin)).statusCode).toBe(200);
+      await withTenant(database.db, owner.tenantId, (tx) => tx.updateTable('sites').set({ domains: ['other.example.com'] }).where('id', '=', site.id).execute());
+      vi.advanceTimersByTime(widgetSiteCacheMs - 1);
+      expect((await getConfig(t, site.embedKey, origin)).statusCode).toBe(200); // still the kept copy
+      vi.advanceTimersByTime(1);
+      expect(errorCode(await getConfig(t, site.embedKey, origin))).toBe('origin_not_allowed');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('CORS', () => {
@@ -297,7 +356,11 @@ describe('visitor token', () => {
     const noneHeader = Buffer.from(JSON.stringify({ alg: 'none', typ: 'visitor+jwt' })).toString('base64url');
     const otherSecretKey = new TextEncoder().encode('another-secret-another-secret-0123456789ab');
     const rawJose = (key: Uint8Array, claims: Record<string, unknown>, typ = 'visitor+jwt') =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ }).setSubject(visitorUuid).setAudience('cloop-widget').setIssuedAt().setExpirationTime('1h').sign(key);
+      new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ }).setSubject(visitorUuid).setAudience(typeof claims.aud === 'string' ? claims.aud : 'cloop-widget').setIssuedAt().setExpirationTime('1h').sign(key);
+    const derivedKey = new Uint8Array(hkdfSync('sha256', secret, 'cloop', 'cloop visitor tokens v1', 32));
+    // The same key through a standard JWT library: such a token is accepted (tokens are plain HS256 JWTs).
+    const standard = await rawJose(derivedKey, { site: site.id, org: origin });
+    expect((await t.app.inject({ url: `/widget/v1/conversations/${conversationId}/messages`, headers: { 'x-cloop-key': site.embedKey, origin, authorization: `Bearer ${standard}` } })).statusCode).toBe(200);
 
     // Every row is sent from the shop origin with the site's own key.
     const rows: { name: string; token: string; from?: string }[] = [
@@ -313,6 +376,11 @@ describe('visitor token', () => {
       { name: 'the visitor id secret instead of a token', token: ownSecret },
       { name: 'a dashboard access token', token: owner.accessToken },
       { name: 'expired', token: expired },
+      // Signed with the right key, but not a token Cloop issues:
+      { name: 'no expiry', token: await new SignJWT({ site: site.id, org: origin }).setProtectedHeader({ alg: 'HS256', typ: 'visitor+jwt' }).setSubject(visitorUuid).setAudience('cloop-widget').sign(derivedKey) },
+      { name: 'another audience', token: await rawJose(derivedKey, { site: site.id, org: origin, aud: 'cloop-api' }) },
+      { name: 'another type', token: await rawJose(derivedKey, { site: site.id, org: origin }, 'JWT') },
+      { name: 'no subject', token: await new SignJWT({ site: site.id, org: origin }).setProtectedHeader({ alg: 'HS256', typ: 'visitor+jwt' }).setAudience('cloop-widget').setExpirationTime('1h').sign(derivedKey) },
     ];
     await sleep(2_100);
     for (const row of rows) {
