@@ -27,9 +27,10 @@ const tokenWindowMs = 16;
 
 /**
  * Writes server-sent events to `res`. An event that comes at least `windowMs` after the last write
- * (the first token) or is `now` (every event but a token) goes out at once, with anything pending;
- * tokens that follow each other closer than that are sent together `windowMs` after the last write:
- * one socket write per frame instead of one per token. Nothing is written to a closed response.
+ * (the first token) or is `now` goes out at once, with anything pending; events that follow each
+ * other closer than that are sent together `windowMs` after the last write: one socket write per
+ * frame instead of one per token. `end` sends what is pending with the end of the response, in one
+ * write. Nothing is written to a closed response.
  */
 function sseWriter(res: ServerResponse, windowMs: number) {
   let pending = '';
@@ -50,7 +51,12 @@ function sseWriter(res: ServerResponse, windowMs: number) {
       if (now || since >= windowMs) flush();
       else timer ??= setTimeout(flush, windowMs - since);
     },
-    flush,
+    end() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (!res.writableEnded) res.end(pending);
+      pending = '';
+    },
   };
 }
 
@@ -140,9 +146,13 @@ export async function widgetRoutes(app: FastifyInstance, { deps }: { deps: ChatD
       'x-accel-buffering': 'no',
       connection: 'keep-alive',
     });
-    res.on('close', () => abort.abort());
+    // Only a visitor who left early stops the answer (aborting after the end would cost a DOMException for nothing).
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
     const events = sseWriter(res, tokenWindowMs);
-    const send = (ev: ChatEvent) => events.write(`event: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`, ev.type !== 'token');
+    // The phase opens the stream at once; tokens and sources go out a frame at a time, `done` and `error` with the end.
+    const send = (ev: ChatEvent) => events.write(`event: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`, ev.type === 'phase');
     const heartbeat = setInterval(() => events.write(': heartbeat\n\n', true), 15_000);
     try {
       // Run to the end even after the visitor left: the model stops (abort), and the partial answer
@@ -154,9 +164,8 @@ export async function widgetRoutes(app: FastifyInstance, { deps }: { deps: ChatD
       send({ type: 'error', code: e.code, message: e.message });
     } finally {
       clearInterval(heartbeat);
-      events.flush();
+      events.end();
       await freeSlot();
-      if (!res.writableEnded) res.end();
     }
   });
 

@@ -227,10 +227,18 @@ export function createFetcher(cfg: FetcherConfig): Fetcher {
     const totalTimer = setTimeout(() => total.abort(new Error('fetch timed out')), opts.totalMs ?? defaults.totalMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, total.signal]) : total.signal;
     const at: HopInfo = { url: sanitizeUrl(input), hop: 0 };
+    const ttfbMs = opts.ttfbMs ?? defaults.ttfbMs;
+    // A timer cleared once the headers are in (AbortSignal.timeout would still fire, and allocate, later).
+    const headersDue = new AbortController();
     try {
       const target = await vetUrl(input, undefined, 0, policy, signal);
-      const headersDue = AbortSignal.timeout(opts.ttfbMs ?? defaults.ttfbMs);
-      const res = await send(target, method, headers, AbortSignal.any([signal, headersDue]), method === 'POST' ? opts.body : undefined);
+      const ttfbTimer = setTimeout(() => headersDue.abort(new Error('no response headers in time')), ttfbMs);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await send(target, method, headers, AbortSignal.any([signal, headersDue.signal]), method === 'POST' ? opts.body : undefined);
+      } finally {
+        clearTimeout(ttfbTimer);
+      }
       const resHeaders = flattenHeaders(res.headers);
       async function* capped(): AsyncIterable<Buffer> {
         let seen = 0;
@@ -256,6 +264,7 @@ export function createFetcher(cfg: FetcherConfig): Fetcher {
       if (err instanceof AppError) throw err;
       if (opts.signal?.aborted) throw opts.signal.reason;
       if (total.signal.aborted) throw fetchFailed('timeout', at, { phase: 'total' });
+      if (headersDue.signal.aborted) throw fetchFailed('timeout', at, { phase: 'headers', limitMs: ttfbMs });
       throw fetchFailed('network', at, { error: errorCode(err) ?? 'unknown' });
     }
   }

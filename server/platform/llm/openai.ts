@@ -58,13 +58,17 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ChatModel {
   /** One HTTP request and its stream; returns null when the answer completed, else why it failed. */
   async function* attempt(req: LlmRequest, body: string, deadline: AbortSignal, progress: Progress): AsyncGenerator<LlmEvent, Failure | null> {
     const { signal } = req;
+    // One timer per attempt, not one per token: a token moves `heardAt`; when the timer fires early
+    // it re-arms for the rest of the silence. While the caller holds a token, nothing is counted.
     const stall = new AbortController();
-    let stallTimer: NodeJS.Timeout | undefined;
-    const armStall = () => {
-      clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => stall.abort(new Error('no token in time')), firstTokenTimeoutMs).unref();
+    let heardAt = performance.now();
+    let holding = false;
+    const checkStall = () => {
+      const silentMs = holding ? 0 : performance.now() - heardAt;
+      if (silentMs >= firstTokenTimeoutMs) stall.abort(new Error('no token in time'));
+      else stallTimer = setTimeout(checkStall, firstTokenTimeoutMs - silentMs).unref();
     };
-    armStall();
+    let stallTimer = setTimeout(checkStall, firstTokenTimeoutMs).unref();
     const both = AbortSignal.any([signal, deadline, stall.signal]);
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     // Not every fetch ties the body to the signal: cancelling the reader ends a pending read either way.
@@ -140,10 +144,11 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ChatModel {
           if (chunk.content) {
             progress.text += chunk.content;
             progress.tokens++;
-            clearTimeout(stallTimer); // the caller's time with the token is not the provider's silence
+            holding = true; // the caller's time with the token is not the provider's silence
             yield { type: 'token', text: chunk.content };
+            holding = false;
+            heardAt = performance.now();
             if (both.aborted) return thrown(both.reason); // aborted while the caller held the token
-            armStall();
           }
           if (chunk.finishReason) ended = true;
         }
@@ -165,7 +170,10 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ChatModel {
     async *stream(req: LlmRequest): AsyncGenerator<LlmEvent> {
       const { signal } = req;
       signal.throwIfAborted();
-      const deadline = AbortSignal.timeout(timeoutMs);
+      // A timer cleared at the end (AbortSignal.timeout would fire, and allocate, long after every call).
+      const deadlineController = new AbortController();
+      const deadlineTimer = setTimeout(() => deadlineController.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs).unref();
+      const deadline = deadlineController.signal;
       const body = JSON.stringify({
         model,
         messages: req.messages.map(({ role, content }) => ({ role, content })),
@@ -179,28 +187,32 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ChatModel {
         inputTokens: p.usage?.inputTokens ?? estimatePromptTokens(req.messages),
         outputTokens: p.usage?.outputTokens ?? estimateTokens(p.text),
       });
-      for (let n = 1; ; n++) {
-        const progress: Progress = { text: '', tokens: 0, usage: null };
-        const failure = yield* attempt(req, body, deadline, progress);
-        if (!failure) {
-          yield usageOf(progress);
-          return;
+      try {
+        for (let n = 1; ; n++) {
+          const progress: Progress = { text: '', tokens: 0, usage: null };
+          const failure = yield* attempt(req, body, deadline, progress);
+          if (!failure) {
+            yield usageOf(progress);
+            return;
+          }
+          if (progress.tokens > 0) {
+            yield usageOf(progress); // the tokens already streamed were consumed and are metered
+            throw llmFailed(failure, n);
+          }
+          if (!failure.retry || n >= 2) throw llmFailed(failure, n);
+          const jittered = retryBaseMs / 2 + Math.random() * (retryBaseMs / 2);
+          const waitMs = Math.max(failure.retryAfterMs ?? 0, jittered);
+          if (waitMs > maxRetryAfterMs) throw llmFailed(failure, n);
+          opts.onRetry?.({ status: failure.status, reason: failure.reason, waitMs: Math.round(waitMs) });
+          try {
+            await sleep(waitMs, undefined, { signal: AbortSignal.any([signal, deadline]) });
+          } catch {
+            signal.throwIfAborted();
+            throw llmFailed({ status: failure.status, reason: 'timeout', retry: false }, n);
+          }
         }
-        if (progress.tokens > 0) {
-          yield usageOf(progress); // the tokens already streamed were consumed and are metered
-          throw llmFailed(failure, n);
-        }
-        if (!failure.retry || n >= 2) throw llmFailed(failure, n);
-        const jittered = retryBaseMs / 2 + Math.random() * (retryBaseMs / 2);
-        const waitMs = Math.max(failure.retryAfterMs ?? 0, jittered);
-        if (waitMs > maxRetryAfterMs) throw llmFailed(failure, n);
-        opts.onRetry?.({ status: failure.status, reason: failure.reason, waitMs: Math.round(waitMs) });
-        try {
-          await sleep(waitMs, undefined, { signal: AbortSignal.any([signal, deadline]) });
-        } catch {
-          signal.throwIfAborted();
-          throw llmFailed({ status: failure.status, reason: 'timeout', retry: false }, n);
-        }
+      } finally {
+        clearTimeout(deadlineTimer);
       }
     },
   };
