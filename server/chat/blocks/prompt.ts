@@ -98,17 +98,24 @@ function languageRule(code: string | null | undefined): string {
   return name ? languageRules.known.replace('{name}', name) : languageRules.unknown;
 }
 
-// Built once: constructing Intl.DisplayNames costs more than the rest of a prompt.
+// Built once: constructing Intl.DisplayNames costs more than the rest of a prompt; each name is looked up once too.
 let displayNames: Intl.DisplayNames | undefined;
+const languageNames = new Map<string, string | null>();
 
 function languageName(code: string): string | null {
-  try {
-    displayNames ??= new Intl.DisplayNames(['en'], { type: 'language' });
-    const name = displayNames.of(code.slice(0, 2));
-    return name && name !== code.slice(0, 2) ? name : null;
-  } catch {
-    return null;
+  const key = code.slice(0, 2);
+  let name = languageNames.get(key);
+  if (name === undefined) {
+    try {
+      displayNames ??= new Intl.DisplayNames(['en'], { type: 'language' });
+      const found = displayNames.of(key);
+      name = found && found !== key ? found : null;
+    } catch {
+      name = null;
+    }
+    languageNames.set(key, name); // at most 26 × 26 keys: the code matched /^[a-z]{2}/
   }
+  return name;
 }
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -144,9 +151,17 @@ export function createCanaryFilter(canary: string, opts: CanaryFilterOptions = {
   const refusal = refusals[(opts.language ?? 'en').slice(0, 2)] ?? refusals.en;
   const minSlice = opts.minSliceChars ?? 40;
   const slices = opts.protectedText ? sliceSet(opts.protectedText, minSlice) : defaultSlices(minSlice);
+  const hashes = sliceHashes(slices);
   const needle = canary.toLowerCase();
   let pending = '';
-  let tail = ''; // the last `minSlice` characters of the answer, normalized
+  // The last `minSlice` code units of the normalized answer (whitespace runs as one space,
+  // lower case), as a ring and a rolling hash: a slice is looked up only when the hash matches.
+  const ring = new Uint16Array(minSlice);
+  let filled = 0;
+  let at = 0;
+  let hash = 0;
+  const dropFactor = rollPower(minSlice);
+  let lastSpace = true; // nothing yet: leading whitespace is skipped
   let emitted = false;
   let tripped = false;
 
@@ -155,15 +170,47 @@ export function createCanaryFilter(canary: string, opts: CanaryFilterOptions = {
     pending = '';
     return `${emitted ? '\n\n' : ''}${refusal}`;
   };
+  /** Adds one normalized code unit; true when the last `minSlice` of them are a protected slice. */
+  const add = (unit: number): boolean => {
+    if (filled === minSlice) hash = (hash - Math.imul(ring[at]!, dropFactor)) | 0;
+    else filled++;
+    ring[at] = unit;
+    at = (at + 1) % minSlice;
+    hash = (Math.imul(hash, rollBase) + unit) | 0;
+    if (filled < minSlice || !hashes.has(hash)) return false;
+    let tail = '';
+    for (let i = 0; i < minSlice; i++) tail += String.fromCharCode(ring[(at + i) % minSlice]!);
+    return slices.has(tail);
+  };
 
   return {
     push(text) {
       if (tripped) return '';
-      for (const c of text) {
-        const n = /\s/.test(c) ? ' ' : c.toLowerCase();
-        if (n === ' ' && (tail === '' || tail.endsWith(' '))) continue;
-        tail = (tail + n).slice(-minSlice);
-        if (tail.length === minSlice && slices.has(tail)) return trip();
+      for (let i = 0; i < text.length; i++) {
+        const code = text.charCodeAt(i);
+        if (code < 128) {
+          if (code === 32 || (code >= 9 && code <= 13)) {
+            if (lastSpace) continue;
+            lastSpace = true;
+            if (add(32)) return trip();
+            continue;
+          }
+          lastSpace = false;
+          if (add(code >= 65 && code <= 90 ? code + 32 : code)) return trip();
+          continue;
+        }
+        // Beyond ASCII: one code point at a time, as the protected text was normalized.
+        const c = String.fromCodePoint(text.codePointAt(i)!);
+        if (c.length === 2) i++;
+        if (/\s/.test(c)) {
+          if (lastSpace) continue;
+          lastSpace = true;
+          if (add(32)) return trip();
+          continue;
+        }
+        lastSpace = false;
+        const lower = c.toLowerCase();
+        for (let j = 0; j < lower.length; j++) if (add(lower.charCodeAt(j))) return trip();
       }
       pending += text;
       if (pending.toLowerCase().includes(needle)) return trip();
@@ -187,10 +234,34 @@ export function createCanaryFilter(canary: string, opts: CanaryFilterOptions = {
 
 /** Length of the longest tail of `text` that is a proper prefix of `needle` (case-insensitive). */
 function heldBack(text: string, needle: string): number {
+  const first = needle.charCodeAt(0);
   for (let k = Math.min(needle.length - 1, text.length); k > 0; k--) {
+    // Most tails cannot start the needle: an ASCII first character that lowers to something else is skipped unsliced.
+    const c = text.charCodeAt(text.length - k);
+    if (c < 128 && (c >= 65 && c <= 90 ? c + 32 : c) !== first) continue;
     if (text.slice(-k).toLowerCase() === needle.slice(0, k)) return k;
   }
   return 0;
+}
+
+// Polynomial rolling hash over UTF-16 code units, modulo 2^32.
+const rollBase = 0x01000193;
+/** rollBase^(n-1): the weight of the unit that leaves a window of n. */
+function rollPower(n: number): number {
+  let p = 1;
+  for (let i = 1; i < n; i++) p = Math.imul(p, rollBase);
+  return p;
+}
+function rollHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, rollBase) + s.charCodeAt(i)) | 0;
+  return h;
+}
+const cachedHashes = new WeakMap<Set<string>, Set<number>>();
+function sliceHashes(slices: Set<string>): Set<number> {
+  let set = cachedHashes.get(slices);
+  if (!set) cachedHashes.set(slices, (set = new Set([...slices].map(rollHash))));
+  return set;
 }
 
 const normalize = (s: string) => s.replace(/\s+/g, ' ').toLowerCase();
