@@ -28,7 +28,9 @@ import { benchLog, runBench } from './run.ts';
 // Prints one JSON line on stdout; progress goes to stderr. Knobs: BENCH_CONVERSATIONS, BENCH_MESSAGES,
 // BENCH_RAMP_S, BENCH_THINK_S (min-max), BENCH_SEED, BENCH_IDLE_STREAMS, BENCH_IDLE_S, BENCH_IDLE_RAMP_S,
 // BENCH_PROVIDER_TTFT_MS, BENCH_DATABASE_URL (a dedicated database: the bench adds tenants to it),
-// BENCH_DATABASE_POOL_MAX, BENCH_REDIS_URL.
+// BENCH_DATABASE_POOL_MAX, BENCH_REDIS_URL, BENCH_CLOOP_NODE_ARGS (extra node flags for Cloop's process, e.g.
+// `--cpu-prof --cpu-prof-dir=/tmp/prof`; the paced run's window is logged on the monotonic clock such
+// profiles use, so their samples can be cut to it).
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const conversations = Number(process.env.BENCH_CONVERSATIONS ?? 200);
@@ -138,7 +140,7 @@ async function main(): Promise<Record<string, unknown>> {
       },
       urlPath: '/healthz',
       // A full GC before each memory reading, so the per-stream heap figure is what streams hold.
-      nodeArgs: ['--expose-gc'],
+      nodeArgs: ['--expose-gc', ...(process.env.BENCH_CLOOP_NODE_ARGS ?? '').split(' ').filter(Boolean)],
     });
     servers.push(cloop);
     const base = `http://127.0.0.1:${await cloop.port}`;
@@ -178,10 +180,11 @@ async function main(): Promise<Record<string, unknown>> {
     // 2. The headline: 200 conversations open at once, paced as visitors pace them.
     const pacedTokens = await pool(Array.from({ length: conversations }, (_, i) => i), 50, () => startSession(base, info.embedKey));
     const cpuBefore = cpuMs(pid);
+    const pacedFromUs = process.hrtime.bigint() / 1000n;
     const pacedRun = await pacedConversations(base, info.embedKey, pacedTokens, { messages: messagesPerConversation, rampMs: rampSeconds * 1000, thinkMs: [thinkMin * 1000, thinkMax * 1000], seed });
     const paced = summary(pacedRun);
     const cpuPerAnswer = (cpuMs(pid) - cpuBefore) / pacedRun.results.length;
-    log(`${conversations} paced conversations: ${paced.text}; Cloop used ${cpuPerAnswer.toFixed(1)} ms of CPU per answer`);
+    log(`${conversations} paced conversations: ${paced.text}; Cloop used ${cpuPerAnswer.toFixed(1)} ms of CPU per answer (monotonic µs ${pacedFromUs}–${process.hrtime.bigint() / 1000n})`);
 
     // 3. The stress figure: the same number at once, with the provider alone at that concurrency as its baseline.
     const direct = await directTtft(providerBase, conversations);
