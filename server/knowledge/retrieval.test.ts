@@ -150,6 +150,24 @@ describe('the full-text leg (cloop_search_text, SECURITY DEFINER)', () => {
     expect(Object.keys(columns.rows[0]!).sort()).toEqual(['id', 'score']);
   });
 
+  it('a frequent word does not flood the candidates: rarer words bring theirs, the frequent one alone still finds its own', async () => {
+    const f = await newTenantSite('pumps');
+    const manuals = Array.from({ length: 450 }, (_, i) => `Pump model ${i} manual: flow rate and wiring.`);
+    await store(f, 'https://p.example/manuals', 'Manuals', manuals);
+    await store(f, 'https://p.example/gasket', 'Gasket', ['Replace the pump gasket when the valve leaks.']);
+    await store(f, 'https://p.example/valves', 'Valves', ['Valve springs wear out.', 'Valve seats need grease.']);
+    // As a large site: "pump" (451 chunks) is selective there, but past the 400-chunk candidate budget.
+    await withTenant(database.db, f.tenantId, (tx) => tx.updateTable('sites').set({ chunk_count: 10_000 }).where('id', '=', f.siteId).execute());
+    await refreshSiteTerms(database);
+    const text = (q: string) => withTenant(database.db, f.tenantId, (tx) => textCandidates(tx, { id: f.siteId, languages: ['en'] }, q, 500));
+    const hits = await text('pump gasket valve');
+    const texts = await withTenant(database.db, f.tenantId, (tx) => tx.selectFrom('chunks').select(['id', 'text']).where('site_id', '=', f.siteId).execute());
+    const textOf = new Map(texts.map((r) => [r.id, r.text]));
+    expect(textOf.get(hits[0]!.id)).toContain('gasket');
+    expect(hits.map((h) => textOf.get(h.id)).sort()).toEqual(['Replace the pump gasket when the valve leaks.', 'Valve seats need grease.', 'Valve springs wear out.']);
+    expect((await text('pump')).length).toBe(451);
+  });
+
   it('ranks the chunk with the rare word first', async () => {
     const hits = await withTenant(database.db, a.tenantId, (tx) => textCandidates(tx, { id: a.siteId, languages: ['en'] }, 'how do I repot my orchids', 10));
     const top = await withTenant(database.db, a.tenantId, (tx) => tx.selectFrom('chunks').select('text').where('id', '=', hits[0]!.id).executeTakeFirstOrThrow());
@@ -181,8 +199,10 @@ describe('per-site partial HNSW indexes', () => {
     withTenant(database.db, f.tenantId, async (tx) => {
       const { vectors } = await embedder.embed(['orchid'], { purpose: 'query' });
       const q = `[${vectors[0]!.join(',')}]`;
-      // A test table is tiny: a sequential scan would win on cost; the question is which index matches.
+      // A test site is tiny: scanning its rows and sorting would win on cost (more so as other tests add
+      // chunks); the question is which index can return this site's rows in distance order.
       await sql`set local enable_seqscan = off`.execute(tx);
+      await sql`set local enable_sort = off`.execute(tx);
       const { rows } = await sql<{ 'QUERY PLAN': string }>`explain select id from chunks where site_id = ${f.siteId} order by embedding <=> ${q}::vector limit 40`.execute(tx);
       return { plan: rows.map((r) => r['QUERY PLAN']).join('\n'), chunkCount };
     });
