@@ -8,7 +8,7 @@ import { createLogger } from './http/logger.ts';
 import type { Embedder } from './platform/embeddings/embedder.ts';
 import { createLocalEmbedder } from './platform/embeddings/local.ts';
 import { createOpenAiEmbedder } from './platform/embeddings/openai.ts';
-import { fetcherAsFetch } from './platform/fetch/as-fetch.ts';
+import { fetcherAsFetch, fetcherAsStream } from './platform/fetch/as-fetch.ts';
 import { createOfflineChatModel } from './platform/llm/offline.ts';
 import { createOpenAiChatModel } from './platform/llm/openai.ts';
 import type { ChatModel } from './platform/llm/types.ts';
@@ -90,7 +90,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     llm:
       overrides.llm ??
       (config.llm.provider === 'openai'
-        ? createOpenAiChatModel({ baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, model: config.llm.model, fetch: fetcherAsFetch(fetcher, { streaming: true, totalMs: 120_000 }) })
+        ? createOpenAiChatModel({ baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey, model: config.llm.model, stream: fetcherAsStream(fetcher, { totalMs: 120_000 }) })
         : createOfflineChatModel({ model: config.llm.model })),
     database,
     state,

@@ -1,10 +1,10 @@
-import type { Fetcher } from './fetcher.ts';
+import type { Fetcher, StreamResult } from './fetcher.ts';
 
 /**
  * The fetcher in `fetch`'s shape, for clients that take a fetch function (the embeddings and chat
  * providers): every request still goes through the SSRF checks, caps and timeouts.
  */
-export function fetcherAsFetch(fetcher: Fetcher, opts: { maxBytes?: number; totalMs?: number; streaming?: boolean } = {}) {
+export function fetcherAsFetch(fetcher: Fetcher, opts: { maxBytes?: number; totalMs?: number } = {}) {
   return async function safeFetch(url: string, init: RequestInit = {}): Promise<Response> {
     const method = (init.method ?? 'GET').toUpperCase();
     if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') throw new TypeError(`method ${method} is not supported`);
@@ -19,28 +19,26 @@ export function fetcherAsFetch(fetcher: Fetcher, opts: { maxBytes?: number; tota
       ...(opts.maxBytes ? { maxBytes: opts.maxBytes } : {}),
       ...(opts.totalMs ? { totalMs: opts.totalMs } : {}),
     };
-    if (opts.streaming) {
-      // The body streams through as it arrives (token by token), still capped and timed by the fetcher.
-      const res = await fetcher.stream(url, request);
-      const iterator = res.body[Symbol.asyncIterator]();
-      const stream = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          try {
-            const next = await iterator.next();
-            if (next.done) controller.close();
-            else controller.enqueue(new Uint8Array(next.value));
-          } catch (err) {
-            controller.error(err);
-          }
-        },
-        async cancel() {
-          await iterator.return?.();
-        },
-      });
-      return new Response(stream, { status: res.status, headers: res.headers });
-    }
     const result = await fetcher.fetch(url, request);
     const status = result.status;
     return new Response(status === 204 || status === 304 || method === 'HEAD' ? null : new Uint8Array(result.body), { status, headers: result.headers });
+  };
+}
+
+/**
+ * The fetcher's streaming request for clients that read a body as it arrives (the chat provider's
+ * token stream): the same SSRF checks, caps and timeouts, and the body's chunks as they come, with
+ * no WebStreams layer in between.
+ */
+export function fetcherAsStream(fetcher: Fetcher, opts: { maxBytes?: number; totalMs?: number } = {}) {
+  return function safeStream(url: string, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string; signal?: AbortSignal }): Promise<StreamResult> {
+    return fetcher.stream(url, {
+      method: init.method,
+      headers: init.headers,
+      ...(init.body !== undefined ? { body: init.body } : {}),
+      ...(init.signal ? { signal: init.signal } : {}),
+      ...(opts.maxBytes ? { maxBytes: opts.maxBytes } : {}),
+      ...(opts.totalMs ? { totalMs: opts.totalMs } : {}),
+    });
   };
 }

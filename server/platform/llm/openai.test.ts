@@ -2,7 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chatChunkEvent, chatUsageEvent, startOpenAiServer, type OpenAiServer } from '../../../test/fixtures/openai-server.ts';
 import { AppError } from '../../errors.ts';
-import { fetcherAsFetch } from '../fetch/as-fetch.ts';
+import { fetcherAsFetch, fetcherAsStream } from '../fetch/as-fetch.ts';
 import { createFetcher } from '../fetch/fetcher.ts';
 import { createOpenAiChatModel, type OpenAiChatModelOptions } from './openai.ts';
 import { estimatePromptTokens, estimateTokens, type LlmEvent, type LlmMessage, type LlmRequest } from './types.ts';
@@ -338,13 +338,13 @@ describe('OpenAI-compatible chat model against the loopback provider', () => {
     }
   });
 
-  it("streams token by token through the fetcher's streaming mode, and its abort reaches the provider", async () => {
+  it("streams token by token through the fetcher's streaming request, and its abort reaches the provider", async () => {
     const slow = await startOpenAiServer({ apiKey: key, tokenDelayMs: 30 });
     const port = Number(new URL(slow.baseUrl).port);
     const fetcher = createFetcher({ allowedPorts: [port], allowList: ['127.0.0.1'], userAgent: 'CloopTest/1.0' });
     try {
       slow.setAnswer(() => Array.from({ length: 50 }, (_, i) => `w${i}`).join(' '));
-      const streaming = model({ baseUrl: slow.baseUrl, fetch: fetcherAsFetch(fetcher, { streaming: true, totalMs: 10_000 }) });
+      const streaming = model({ baseUrl: slow.baseUrl, stream: fetcherAsStream(fetcher, { totalMs: 10_000 }) });
       const controller = new AbortController();
       const seen: LlmEvent[] = [];
       const run = async () => {

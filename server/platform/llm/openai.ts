@@ -16,8 +16,13 @@ export interface OpenAiChatModelOptions {
   baseUrl?: string;
   apiKey: string;
   model: string;
-  /** The HTTP client: must hand back `Response.body` as it arrives for tokens to stream (global fetch in tests). */
-  fetch: (url: string, init: RequestInit) => Promise<Response>;
+  /** The HTTP client as a fetch function: must hand back `Response.body` as it arrives for tokens to stream (global fetch in tests). */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  /**
+   * Or a streaming request (the SSRF-safe fetcher's `stream`): the body's chunks reach the SSE
+   * parser with no WebStreams layer in between. One of `fetch` and `stream` is required.
+   */
+  stream?: (url: string, init: ProviderRequest) => Promise<ProviderResponse>;
   /** The whole call, retry and streamed body included (default 120 s). */
   timeoutMs?: number;
   /** Per attempt, until the first answer token; afterwards the longest silence between tokens (default 20 s). */
@@ -28,6 +33,40 @@ export interface OpenAiChatModelOptions {
   maxRetryAfterMs?: number;
   /** Called before the retry (for logging); carries no secrets. */
   onRetry?: (info: { status: number | null; reason: LlmFailure; waitMs: number }) => void;
+}
+
+/** One provider request, as `stream` receives it. */
+export interface ProviderRequest {
+  method: 'POST';
+  headers: Record<string, string>;
+  body: string;
+  signal: AbortSignal;
+}
+
+/** A provider response whose body is read as it arrives; `body.return()` stops it. */
+export interface ProviderResponse {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  body: AsyncIterable<Uint8Array> | null;
+}
+
+/** `fetch` in the shape of `stream`; cancelling the reader ends a pending read even when the fetch ignores the signal. */
+function streamOverFetch(fetch: (url: string, init: RequestInit) => Promise<Response>) {
+  return async (url: string, init: ProviderRequest): Promise<ProviderResponse> => {
+    const res = await fetch(url, init);
+    const headers: Record<string, string> = {};
+    res.headers.forEach((value, name) => (headers[name] = value));
+    const reader = res.body?.getReader();
+    const chunks: AsyncIterator<Uint8Array> = {
+      next: () => reader!.read() as Promise<IteratorResult<Uint8Array>>,
+      return: async () => {
+        await reader?.cancel().catch(() => {});
+        return { done: true, value: undefined };
+      },
+    };
+    return { status: res.status, headers, body: reader ? { [Symbol.asyncIterator]: () => chunks } : null };
+  };
 }
 
 type Failure = { status: number | null; reason: LlmFailure; retry: boolean; retryAfterMs?: number };
@@ -54,6 +93,8 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ChatModel {
   const retryBaseMs = opts.retryBaseMs ?? 300;
   const maxRetryAfterMs = opts.maxRetryAfterMs ?? 5_000;
   const headers = { authorization: `Bearer ${opts.apiKey}`, 'content-type': 'application/json', accept: 'text/event-stream' };
+  if (!opts.stream && !opts.fetch) throw new TypeError('createOpenAiChatModel needs fetch or stream');
+  const request = opts.stream ?? streamOverFetch(opts.fetch!);
 
   /** One HTTP request and its stream; returns null when the answer completed, else why it failed. */
   async function* attempt(req: LlmRequest, body: string, deadline: AbortSignal, progress: Progress): AsyncGenerator<LlmEvent, Failure | null> {
@@ -70,9 +111,10 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ChatModel {
     };
     let stallTimer = setTimeout(checkStall, firstTokenTimeoutMs).unref();
     const both = AbortSignal.any([signal, deadline, stall.signal]);
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-    // Not every fetch ties the body to the signal: cancelling the reader ends a pending read either way.
-    const onAbort = () => void reader?.cancel().catch(() => {});
+    let chunks: AsyncIterator<Uint8Array> | undefined;
+    const stop = () => void chunks?.return?.()?.catch(() => {});
+    // The request's signal ends a pending read of the body; stopping the iterator covers a client that does not tie them.
+    const onAbort = stop;
     both.addEventListener('abort', onAbort, { once: true });
     let status: number | null = null;
 
@@ -92,33 +134,39 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ChatModel {
     };
 
     try {
-      let res: Response;
+      let res: ProviderResponse;
       try {
-        res = await opts.fetch(url, { method: 'POST', headers, body, signal: both });
+        res = await request(url, { method: 'POST', headers, body, signal: both });
       } catch (err) {
         return thrown(err);
       }
       status = res.status;
-      if (!res.ok) {
-        await res.text().catch(() => ''); // read and dropped: it may echo the key
-        if (status === 429) return fail('rate_limited', true, retryAfterMs(res.headers));
-        if (status >= 500 || status === 408) return fail('server_error', true, retryAfterMs(res.headers));
+      if (res.body) chunks = res.body[Symbol.asyncIterator]();
+      if (status < 200 || status > 299) {
+        // Read and dropped: it may echo the key.
+        try {
+          while (chunks && !(await chunks.next()).done);
+        } catch {
+          // the status says enough
+        }
+        const wait = () => retryAfterMs(new Headers(res.headers));
+        if (status === 429) return fail('rate_limited', true, wait());
+        if (status >= 500 || status === 408) return fail('server_error', true, wait());
         return fail(status === 401 || status === 403 ? 'unauthorized' : 'rejected', false);
       }
-      if (!res.body) return fail('invalid_response', false);
-      reader = res.body.getReader();
+      if (!chunks) return fail('invalid_response', false);
       if (both.aborted) onAbort();
       const decoder = new TextDecoder();
       const parser = createSseParser();
       // A server that ignored `stream: true` answers with one JSON completion: parsed whole as one event.
-      const whole = (res.headers.get('content-type') ?? '').includes('application/json');
+      const whole = (res.headers['content-type'] ?? '').includes('application/json');
       let raw = '';
       let finished = false; // `[DONE]` arrived
       let ended = false; // choice 0 reported its finish reason (some servers then close without `[DONE]`)
       for (;;) {
-        let read: ReadableStreamReadResult<Uint8Array>;
+        let read: IteratorResult<Uint8Array>;
         try {
-          read = await reader.read();
+          read = await chunks.next();
         } catch (err) {
           const failure = thrown(err);
           // The connection broke after the headers: the stream was cut, whatever the transport said.
@@ -126,13 +174,16 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ChatModel {
         }
         if (both.aborted) return thrown(both.reason);
         const text = read.done ? decoder.decode() : decoder.decode(read.value, { stream: true });
-        let payloads: string[];
+        let events: { data: string }[];
         if (whole) {
           raw += text;
-          payloads = read.done ? [raw] : [];
-          finished = read.done; // complete JSON or invalid_response: never cut
-        } else payloads = [...parser.push(text), ...(read.done ? parser.end() : [])].map((e) => e.data);
-        for (const data of payloads) {
+          events = read.done ? [{ data: raw }] : [];
+          finished = read.done === true; // complete JSON or invalid_response: never cut
+        } else {
+          events = parser.push(text);
+          if (read.done) events.push(...parser.end());
+        }
+        for (const { data } of events) {
           if (data.trim() === '[DONE]') {
             finished = true;
             break;
@@ -160,7 +211,7 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ChatModel {
     } finally {
       clearTimeout(stallTimer);
       both.removeEventListener('abort', onAbort);
-      void reader?.cancel().catch(() => {});
+      stop();
     }
   }
 
