@@ -7,10 +7,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from './harness.ts';
+import { fileUpload } from './multipart.ts';
 
 // `npm start` runs the bundle from scripts/build-server.mjs on plain node: this builds it (in its
 // own folder, as deep as dist/server) and proves it starts on an empty data directory, answers a
-// signed-in request and stops cleanly on Ctrl-C. Anything the bundle cannot find beside itself
+// signed-in request, indexes an uploaded document through the extraction worker and the job queue,
+// finds it by search, and stops cleanly on Ctrl-C. Anything the bundle cannot find beside itself
 // (migrations, the extraction worker, the widget and dashboard folders) fails here.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,8 +54,24 @@ describe('npm start (the built server)', () => {
       const signin = await fetch(`${base}/api/auth/signin-link`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
       expect(signin.status).toBe(200);
       const { accessToken } = (await signin.json()) as { accessToken: string };
-      const sites = await fetch(`${base}/api/sites`, { headers: { authorization: `Bearer ${accessToken}` } });
+      const auth = { authorization: `Bearer ${accessToken}` };
+      const sites = await fetch(`${base}/api/sites`, { headers: auth });
       expect(sites.status).toBe(200);
+      const site = await fetch(`${base}/api/sites`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Library', domains: ['library.example'] }) });
+      expect(site.status, await site.clone().text()).toBe(201);
+      const siteId = ((await site.json()) as { id: string }).id;
+      const upload = fileUpload('parking.md', '# Parking\n\nVisitors park behind the library, next to the bicycle racks.\n', 'text/markdown');
+      const created = await fetch(`${base}/api/sites/${siteId}/sources/upload`, { method: 'POST', headers: { ...auth, ...upload.headers }, body: new Uint8Array(upload.payload) });
+      expect(created.status, await created.clone().text()).toBe(201);
+      const sourceId = ((await created.json()) as { id: string }).id;
+      const source = await eventually(async () => {
+        const s = (await (await fetch(`${base}/api/sites/${siteId}/sources/${sourceId}`, { headers: auth })).json()) as { status: string };
+        return s.status === 'ready' || s.status === 'failed' ? s : undefined;
+      }, 60_000, 100);
+      expect(source, out).toMatchObject({ status: 'ready' });
+      const search = await fetch(`${base}/api/sites/${siteId}/search`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ query: 'where do visitors park' }) });
+      expect(search.status).toBe(200);
+      expect(JSON.stringify(await search.json())).toContain('bicycle racks');
       expect((await fetch(`${base}/widget.js`)).status).toBe(200);
     } finally {
       child.kill('SIGINT');

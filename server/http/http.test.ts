@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type InjectOptions } from 'fastify';
 import type { Database } from '../db/database.ts';
@@ -228,4 +233,20 @@ describe('logs', () => {
       await t.close();
     }
   });
+
+  it('keeps what a process logged to a file when it exits at once (a start-up failure)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cloop-log-'));
+    try {
+      const file = path.join(dir, 'logs', 'cloop.log');
+      const logger = pathToFileURL(path.join(import.meta.dirname, 'logger.ts')).href;
+      const code = `import { createLogger } from ${JSON.stringify(logger)}; createLogger({ level: 'info', file: ${JSON.stringify(file)} }).fatal('cannot start'); process.exit(3);`;
+      const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(3);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ level: 'fatal', msg: 'cannot start' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+

@@ -1,3 +1,5 @@
+import { mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 const secretParam = /(token|code|secret|password|passwd|key|state|session|signature|sig|auth|nonce|verifier)/i;
@@ -46,8 +48,7 @@ export const redactPaths = [
  * to stdout or to `file`, or to a given stream (tests read it).
  */
 export function createLogger(opts: { level: string; file?: string; stream?: DestinationStream; name?: string }): Logger {
-  const destination =
-    opts.stream ?? pino.destination({ dest: opts.file ?? 1, sync: false, minLength: opts.file ? 4096 : 0, mkdir: true });
+  const destination = opts.stream ?? pino.destination({ dest: opts.file ? openLogFile(opts.file) : 1, sync: false, minLength: opts.file ? 4096 : 0 });
   return pino(
     {
       level: opts.level,
@@ -59,4 +60,14 @@ export function createLogger(opts: { level: string; file?: string; stream?: Dest
     },
     destination,
   );
+}
+
+/**
+ * Opens the log file before the logger exists: given a path, the destination would open it
+ * asynchronously, and a process that exits before that finishes (a start-up failure) would throw
+ * from pino's exit flush instead of exiting with its own message.
+ */
+function openLogFile(file: string): number {
+  mkdirSync(path.dirname(file), { recursive: true });
+  return openSync(file, 'a');
 }
