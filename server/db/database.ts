@@ -143,17 +143,26 @@ async function openPGlite(dir: string | null): Promise<Opened> {
     parsers: { 20: (v: string) => Number(v) },
   });
   const serializer = new Serializer();
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite, serializer) });
-  // PGlite has one session: it stays cloop_app, and owner work switches role for its turn only.
-  let sessionRole: string | null = null;
+  // PGlite has one session: application work runs in it as cloop_app, owner work (the job queue,
+  // migrations' bookkeeping) with the role reset. The role changes only when the kind of work
+  // changes, not around every owner statement: the job queue's polling runs in streaks.
+  let migrated = false; // the application role exists once migrations have run
+  let sessionIsApp = false;
+  const db = new Kysely<DB>({
+    dialect: new PGliteDialect(pglite, serializer, async () => {
+      if (migrated && !sessionIsApp) {
+        await pglite.query(`set role ${appRole}`);
+        sessionIsApp = true;
+      }
+    }),
+  });
   const asOwner = async <T>(fn: () => Promise<T>): Promise<T> =>
     serializer.run(async () => {
-      if (sessionRole) await pglite.query('reset role');
-      try {
-        return await fn();
-      } finally {
-        if (sessionRole) await pglite.query(`set role ${sessionRole}`);
+      if (sessionIsApp) {
+        await pglite.query('reset role');
+        sessionIsApp = false;
       }
+      return fn();
     });
   return {
     kind: 'pglite',
@@ -186,8 +195,11 @@ async function openPGlite(dir: string | null): Promise<Opened> {
       await sql`select 1`.execute(db);
     },
     afterMigrate: async () => {
-      await serializer.run(() => pglite.query(`set role ${appRole}`));
-      sessionRole = appRole;
+      await serializer.run(async () => {
+        await pglite.query(`set role ${appRole}`);
+        migrated = true;
+        sessionIsApp = true;
+      });
     },
     close: async () => {
       await db.destroy();

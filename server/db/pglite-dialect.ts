@@ -60,7 +60,11 @@ class PGliteDriver implements Driver {
   private readonly connection: PGliteConnection;
   private readonly releases = new WeakMap<DatabaseConnection, () => void>();
 
-  constructor(pg: PGlite, private readonly serializer: Serializer) {
+  constructor(
+    pg: PGlite,
+    private readonly serializer: Serializer,
+    private readonly beforeUse: () => Promise<void>,
+  ) {
     this.connection = new PGliteConnection(pg);
   }
 
@@ -68,6 +72,12 @@ class PGliteDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const release = await this.serializer.acquire();
+    try {
+      await this.beforeUse();
+    } catch (err) {
+      release();
+      throw err;
+    }
     // One connection object, handed out to one holder at a time.
     const handle = Object.create(this.connection) as PGliteConnection;
     this.releases.set(handle, release);
@@ -94,16 +104,23 @@ class PGliteDriver implements Driver {
   async destroy(): Promise<void> {}
 }
 
-/** A Kysely dialect over one PGlite instance, serialized by `serializer`. */
+/**
+ * A Kysely dialect over one PGlite instance, serialized by `serializer`; `beforeUse` runs with the
+ * lock held before each unit of work (it puts the session in the application's role).
+ */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pg: PGlite, private readonly serializer: Serializer) {}
+  constructor(
+    private readonly pg: PGlite,
+    private readonly serializer: Serializer,
+    private readonly beforeUse: () => Promise<void> = async () => {},
+  ) {}
 
   createAdapter() {
     return new PostgresAdapter();
   }
 
   createDriver(): Driver {
-    return new PGliteDriver(this.pg, this.serializer);
+    return new PGliteDriver(this.pg, this.serializer, this.beforeUse);
   }
 
   createQueryCompiler() {

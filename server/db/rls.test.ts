@@ -77,6 +77,23 @@ describe('the catalog', () => {
     // Outside a tenant transaction nothing is visible at all.
     expect(await database.db.selectFrom('sites').selectAll().execute()).toEqual([]);
   });
+
+  it('runs owner work (the job queue) as the owner, and application queries as cloop_app again after it', async () => {
+    const role = async () => (await sql<{ role: string }>`select current_user as role`.execute(database.db)).rows[0]?.role;
+    const ownerRole = async () => ((await database.executeSql('select current_user as role', [])).rows[0] as { role: string }).role;
+    for (let i = 0; i < 3; i++) {
+      expect(await ownerRole()).not.toBe('cloop_app');
+      expect(await ownerRole()).not.toBe('cloop_app');
+      expect(await role()).toBe('cloop_app');
+      expect(await role()).toBe('cloop_app');
+    }
+    await expect(database.executeSql('select * from no_such_table', [])).rejects.toThrow();
+    expect(await role()).toBe('cloop_app');
+    await database.rawTransaction(async (tx) => {
+      expect(((await tx.query('select current_user as role')).rows[0] as { role: string }).role).not.toBe('cloop_app');
+    });
+    expect(await role()).toBe('cloop_app');
+  });
 });
 
 describe("inside tenant A's transaction", () => {
