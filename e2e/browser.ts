@@ -13,8 +13,20 @@ if (!hasChromium && !mustRun) {
   console.warn(`[e2e] SKIPPED: no Chromium at ${chromiumPath}. Run scripts/setup-chromium.sh (in CI these tests always run).`);
 }
 
-/** `describe` when Chromium is installed or in CI (where a missing browser must fail); else `describe.skip`. */
-export const describeBrowser = hasChromium || mustRun ? describe : describe.skip;
+/**
+ * How long one browser step (a click, a wait for an element) may take: well under a test's time, so
+ * a step that hangs fails naming its locator instead of the whole test timing out without a word.
+ */
+export const browserStepTimeoutMs = 20_000;
+
+/**
+ * `describe` when Chromium is installed or in CI (where a missing browser must fail); else
+ * `describe.skip`. A browser test gets 60 s (CI runs it beside another suite on two cores), and in
+ * CI one retry: a test that fails twice fails the run, one that passes on retry is reported as flaky.
+ */
+export function describeBrowser(name: string, fn: () => void): void {
+  (hasChromium || mustRun ? describe : describe.skip)(name, { timeout: 60_000, retry: mustRun ? 1 : 0 }, fn);
+}
 
 /** Saves a screenshot to artifacts/ (gitignored). */
 export async function screenshot(page: Page, name: string): Promise<void> {

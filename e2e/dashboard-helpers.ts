@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { repoRoot, watchErrors } from './browser.ts';
+import { browserStepTimeoutMs, repoRoot, watchErrors } from './browser.ts';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -29,6 +29,7 @@ export interface Watched {
 export async function openPage(browser: Browser, viewport: { width: number; height: number } = viewports.desktop, extra: Parameters<Browser['newContext']>[0] = {}): Promise<Watched> {
   // English unless a test asks for another language: the dashboard follows the browser's language.
   const context = await browser.newContext({ viewport, locale: 'en-US', ...extra });
+  context.setDefaultTimeout(browserStepTimeoutMs);
   const page = await context.newPage();
   const errors = watchErrors(page);
   const csp: string[] = [];

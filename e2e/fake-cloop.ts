@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ChatEvent, CitedSource, HistoryMessage, WidgetConfig } from '../contracts/widget.ts';
-import { buildWidget, launchBrowser, watchErrors } from './browser.ts';
+import { browserStepTimeoutMs, buildWidget, launchBrowser, watchErrors } from './browser.ts';
 import { widgetAssetsRoutes } from '../server/widget-assets/assets.routes.ts';
 
 /** How the fake answers one chat message. */
@@ -301,6 +301,7 @@ export function useWidgetHarness(afterEachTest?: () => void | Promise<void>): Wi
     async open(options = {}) {
       await context?.close();
       context = await ready().browser.newContext(options);
+      context.setDefaultTimeout(browserStepTimeoutMs);
       const page = await context.newPage();
       return { context, page, errors: watchErrors(page) };
     },

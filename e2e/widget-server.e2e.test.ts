@@ -11,7 +11,7 @@ import { defaultWidgetDir, widgetAssetsRoutes } from '../server/widget-assets/as
 import { buildTestApp, openTestDatabase } from '../test/harness.ts';
 import { newOwner } from '../test/sessions.ts';
 import { seedPages } from '../test/widget-helpers.ts';
-import { buildWidget, describeBrowser, launchBrowser, watchErrors } from './browser.ts';
+import { browserStepTimeoutMs, buildWidget, describeBrowser, launchBrowser, watchErrors } from './browser.ts';
 import { startHostSite, type HostSite } from './fake-cloop.ts';
 
 type TestApp = Awaited<ReturnType<typeof buildTestApp>>;
@@ -68,6 +68,7 @@ describeBrowser('widget with the real server', () => {
 
   async function visit(on: HostSite): Promise<void> {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(browserStepTimeoutMs);
     page = await context.newPage();
     errors = watchErrors(page);
     await page.goto(on.page(path.posix.join('/', 'shop'), hostHtml()));
