@@ -3,6 +3,7 @@ import { withSystem } from './db/tenant.ts';
 import { processFileSource, syncWebSource, type SyncJob } from './knowledge/ingest.ts';
 import { knowledgeQueues } from './knowledge/queues.ts';
 import { reembedSite, sitesToReembed, type ReembedJob } from './knowledge/reembed.ts';
+import { startTicking } from './platform/queue/ticking.ts';
 import { startRetentionWorkers } from './retention/retention.jobs.ts';
 import { reconcileSiteIndexes, refreshSiteTerms } from './knowledge/site-upkeep.system.ts';
 
@@ -10,11 +11,24 @@ import { reconcileSiteIndexes, refreshSiteTerms } from './knowledge/site-upkeep.
 // across every worker process.
 const perTenant = { default: 1, tiers: { free: 1, pro: 2, business: 3 } };
 
+/** What `startWorkers` may be told. */
+export interface WorkerOptions {
+  /**
+   * How long after start the periodic work (re-sync schedule, site upkeep, retention sweep) first
+   * asks to run: a server starting up answers /readyz first and sweeps after. Tests pass 0.
+   */
+  firstTickAfterMs?: number;
+}
+
+/** What `npm start` and `npm run worker` use: none of the periodic work is urgent at start. */
+export const startupSettleMs = 10_000;
+
 /**
  * Declares every queue and starts its workers in this process.
  * Features add their queues here (crawling, extraction, retention…).
  */
-export async function startWorkers(deps: Deps): Promise<void> {
+export async function startWorkers(deps: Deps, options: WorkerOptions = {}): Promise<void> {
+  const firstTickAfterMs = options.firstTickAfterMs ?? 0;
   const { queue } = deps;
   await queue.define(knowledgeQueues.sync, { retryLimit: 2, retryDelaySeconds: 30, expireInSeconds: 60 * 60 });
   await queue.define(knowledgeQueues.file, { retryLimit: 2, retryDelaySeconds: 10, expireInSeconds: 15 * 60 });
@@ -36,8 +50,8 @@ export async function startWorkers(deps: Deps): Promise<void> {
     await queueDueResyncs(deps);
     await queueReembeds(deps);
   });
-  startResyncTimer(deps);
-  await startRetentionWorkers(deps);
+  startResyncTimer(deps, firstTickAfterMs);
+  await startRetentionWorkers(deps, firstTickAfterMs);
   deps.logger.info({ queues: Object.values(knowledgeQueues) }, 'job workers started');
 }
 
@@ -69,13 +83,13 @@ export async function queueReembeds(deps: Pick<Deps, 'database' | 'queue' | 'emb
 }
 
 // Every 5 minutes one process (a singleton job per slot) looks for due re-syncs.
-function startResyncTimer(deps: Deps): void {
+function startResyncTimer(deps: Deps, firstTickAfterMs: number): void {
   const tick = () => {
     const slot = Math.floor(Date.now() / 300_000);
     void deps.queue.send(knowledgeQueues.schedule, {}, { singletonKey: `resync-${slot}` }).catch(() => {});
     // Also catches deleted sources (statistics) and deleted sites (their indexes).
     void deps.queue.send(knowledgeQueues.siteUpkeep, {}, { singletonKey: `site-upkeep-${slot}` }).catch(() => {});
   };
-  tick();
-  setInterval(tick, 300_000).unref();
+  startTicking(tick, 300_000, firstTickAfterMs);
 }
+

@@ -1,13 +1,13 @@
 import { buildApp } from './app.ts';
 import { firstOwnerSigninLink } from './auth/auth.service.ts';
 import { startControlSocket } from './cli/control-socket.ts';
-import { startWorkers } from './jobs.ts';
+import { startupSettleMs, startWorkers } from './jobs.ts';
 import { boot, onShutdown } from './runtime.ts';
 
 // `npm start`: the HTTP server, and in the embedded default also the job workers.
 const { config, deps, release } = await boot();
 const app = await buildApp(deps);
-if (config.runWorkers) await startWorkers(deps);
+if (config.runWorkers) await startWorkers(deps, { firstTickAfterMs: startupSettleMs });
 
 const closeControl = await startControlSocket(deps, config.dataDir);
 

@@ -1,4 +1,4 @@
-import { startWorkers } from './jobs.ts';
+import { startupSettleMs, startWorkers } from './jobs.ts';
 import { boot, onShutdown } from './runtime.ts';
 
 // `npm run worker`: a job worker process beside the API processes (same database).
@@ -7,5 +7,5 @@ onShutdown(deps, async () => {
   await deps.close(); // running jobs finish first
   release();
 });
-await startWorkers(deps);
+await startWorkers(deps, { firstTickAfterMs: startupSettleMs });
 deps.logger.info('Cloop worker is running');

@@ -4,7 +4,7 @@ import { firstOwnerSigninLink } from '../../server/auth/auth.service.ts';
 import { loadConfig } from '../../server/config.ts';
 import { lockDataDir } from '../../server/db/data-dir-lock.ts';
 import { createDeps } from '../../server/deps.ts';
-import { startWorkers } from '../../server/jobs.ts';
+import { startupSettleMs, startWorkers } from '../../server/jobs.ts';
 import { announceAndWatch } from './lifecycle.ts';
 
 // The real server, wired as server/main.ts wires it. The process runs with NODE_ENV=production;
@@ -14,7 +14,7 @@ const config = loadConfig(env);
 const release = config.database.kind === 'pglite' ? lockDataDir(config.dataDir) : () => {};
 const deps = await createDeps(config);
 const app = await buildApp(deps);
-if (config.runWorkers) await startWorkers(deps);
+if (config.runWorkers) await startWorkers(deps, { firstTickAfterMs: startupSettleMs });
 await app.listen({ port: config.port, host: config.host });
 announceAndWatch(app, async () => {
   await app.close();
