@@ -22,8 +22,8 @@ export interface WidgetSite {
  * (`forgetWidgetSites`); a change made by another process reaches this one within this bound.
  */
 export const widgetSiteCacheMs = 5_000;
-/** Most embed keys remembered at once (the oldest goes first). */
-const widgetSiteCacheMax = 10_000;
+/** Most embed keys remembered at once (the oldest goes first): sites with visitors in the last few seconds, a few KB each. */
+const widgetSiteCacheMax = 2_000;
 
 /** Sites by embed key, per database; `generation` moves on every forget, so a lookup that raced one is not kept. */
 interface SiteCache {
