@@ -65,8 +65,6 @@ export function createRedisStateStore(url: string, opts: RedisStateStoreOptions 
     commandTimeout: opts.commandTimeoutMs ?? 2000,
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(times * 200, 2000),
-    // Commands issued in the same tick (many requests' limits and counters under load) share one socket write.
-    enableAutoPipelining: true,
   }) as ScriptedRedis;
   redis.on('error', (err: Error) => opts.onError?.(err));
   redis.defineCommand('cloopHit', { numberOfKeys: 1, lua: HIT_LUA });
