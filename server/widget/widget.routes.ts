@@ -22,8 +22,11 @@ declare module 'fastify' {
   }
 }
 
-/** Tokens arriving within this long of the last write go out together in the next write (one display frame). */
-const tokenWindowMs = 16;
+/**
+ * Tokens arriving within this long of the last write go out together in the next write: two display
+ * frames (30 updates a second still reads as smooth streaming; every socket write costs the event loop).
+ */
+const tokenWindowMs = 32;
 
 /**
  * Writes server-sent events to `res`. An event that comes at least `windowMs` after the last write
