@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { prepareTemplate } from '../server/db/database.ts';
+import { freshDatabase } from './chat-load.ts';
 import { spawnServer, stopServer, type Server } from './child.ts';
 import { benchLog, runBench } from './run.ts';
 
@@ -14,7 +15,8 @@ import { benchLog, runBench } from './run.ts';
 // "standard stack" (helmet + pino to a file), each server in its own process, measured in interleaved
 // rounds. Prints one JSON line on stdout; progress goes to stderr.
 // Knobs: BENCH_ROUNDS, BENCH_ROUND_S, BENCH_CLOOP_STATE=redis (production config with REDIS_URL),
-// BENCH_CLOOP_CPU_PROF=<dir> (writes a .cpuprofile of the Cloop child on exit).
+// BENCH_CLOOP_CPU_PROF=<dir> (writes a .cpuprofile of the Cloop child on exit), BENCH_DATABASE_URL
+// (+ BENCH_REDIS_URL): also start-up and idle memory of the production configuration (server_*).
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -148,6 +150,24 @@ async function main(): Promise<Record<string, unknown>> {
     return server;
   };
 
+  /** Spawns a Cloop server and waits for its /readyz: seconds (wall and CPU) from spawn to ready. */
+  const startCloop = async (name: string, env: Record<string, string>, nodeArgs: string[] = []) => {
+    const spawnedAt = performance.now();
+    const server = spawn(name, 'bench-cloop.js', env, '/healthz', nodeArgs);
+    const port = await server.port;
+    for (;;) {
+      const ready = await get(`http://127.0.0.1:${port}/readyz`).catch(() => null);
+      if (ready?.status === 200) break;
+      if (performance.now() - spawnedAt > 60_000) throw new Error(`${name}: /readyz not 200 within 60 s (last: ${ready?.status ?? 'no answer'})`);
+      await sleep(50);
+    }
+    const readySeconds = (performance.now() - spawnedAt) / 1000;
+    // CPU used to get ready: steadier than the wall clock when other work shares the machine.
+    const readyCpuSeconds = cpuMs(server.child.pid as number) / 1000;
+    log(`${name} ready in ${readySeconds.toFixed(2)} s (${readyCpuSeconds.toFixed(2)} s CPU)`);
+    return { server, readySeconds, readyCpuSeconds };
+  };
+
   try {
     // Every child runs with NODE_ENV=production and no inherited NODE_OPTIONS or CLOOP_ settings.
     const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.homedir(), NODE_ENV: 'production' };
@@ -178,21 +198,10 @@ async function main(): Promise<Record<string, unknown>> {
     const build = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-server.mjs')], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
     if (build.status !== 0) throw new Error('npm run build:server failed');
     const buildSeconds = (performance.now() - builtAt) / 1000;
-    const spawnedAt = performance.now();
-    const cloop = spawn('cloop', 'bench-cloop.js', cloopEnv, '/healthz', cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []);
-    const port = await cloop.port;
-    for (;;) {
-      const ready = await get(`http://127.0.0.1:${port}/readyz`).catch(() => null);
-      if (ready?.status === 200) break;
-      if (performance.now() - spawnedAt > 60_000) throw new Error(`cloop: /readyz not 200 within 60 s (last: ${ready?.status ?? 'no answer'})`);
-      await sleep(50);
-    }
-    const readySeconds = (performance.now() - spawnedAt) / 1000;
-    // CPU used to get ready: steadier than the wall clock when other work shares the machine.
-    const readyCpuSeconds = cpuMs(cloop.child.pid as number) / 1000;
-    log(`cloop ready in ${readySeconds.toFixed(2)} s`);
+    const started = await startCloop('cloop', cloopEnv, cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []);
+    const { server: cloop, readySeconds, readyCpuSeconds } = started;
     // Sign-in links are off in production (the Redis variant): idle memory is then read without requests.
-    const signedInRequestCount = cloopState === 'redis' ? 0 : await signedInRequests(`http://127.0.0.1:${port}`, signinFile);
+    const signedInRequestCount = cloopState === 'redis' ? 0 : await signedInRequests(`http://127.0.0.1:${await cloop.port}`, signinFile);
     await sleep(idleMs);
     const idleRss = rssMb(cloop.child.pid as number);
 
@@ -227,6 +236,29 @@ async function main(): Promise<Record<string, unknown>> {
     for (const s of servers) log(`${s.name} ${await stopServer(s)}`);
     servers.length = 0;
 
+    // 4. With BENCH_DATABASE_URL (+ BENCH_REDIS_URL): the production configuration — PostgreSQL
+    // (a fresh, empty database: start-up includes its migrations) and Redis instead of the embedded
+    // engine and state — started alone, then its idle memory after a few requests.
+    let serverMode: Record<string, number> = {};
+    if (process.env.BENCH_DATABASE_URL) {
+      const database = await freshDatabase(process.env.BENCH_DATABASE_URL);
+      try {
+        const prodEnv: Record<string, string> = { ...cloopEnv, DATABASE_URL: database.url, REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', LOG_FILE: path.join(tmp, 'cloop-server.log') };
+        for (const key of ['BENCH_CONFIG_NODE_ENV', 'CLOOP_ALLOW_EMBEDDED_DB', 'BENCH_SIGNIN_FILE']) delete prodEnv[key];
+        const prod = await startCloop('cloop-server', prodEnv);
+        for (const page of ['/readyz', '/healthz', '/api/auth/providers']) {
+          const res = await get(`http://127.0.0.1:${await prod.server.port}${page}`);
+          if (res.status !== 200) throw new Error(`cloop-server: GET ${page} answered ${res.status}`);
+        }
+        await sleep(idleMs);
+        serverMode = { server_ready_s: round3(prod.readySeconds), server_ready_cpu_s: round3(prod.readyCpuSeconds), server_idle_rss_mb: round1(rssMb(prod.server.child.pid as number)) };
+        log(`cloop-server ${await stopServer(prod.server)}`);
+        servers.length = 0;
+      } finally {
+        await database.drop();
+      }
+    }
+
     const rps = (s: Server) => median((samples.get(s) ?? []).map((x) => x.rps));
     const p99 = (s: Server) => median((samples.get(s) ?? []).map((x) => x.p99));
     const cpu = (s: Server) => round1(median((samples.get(s) ?? []).map((x) => x.cpuUsPerRequest)));
@@ -250,6 +282,7 @@ async function main(): Promise<Record<string, unknown>> {
       ready_cpu_s: round3(readyCpuSeconds),
       idle_rss_mb: round1(idleRss),
       idle_after_requests: signedInRequestCount,
+      ...serverMode,
       loaded_rss_mb: round1(loadedRss),
       cloop_rps_rounds: (samples.get(cloop) ?? []).map((x) => Math.round(x.rps)),
       bare_rps_rounds: (samples.get(bare) ?? []).map((x) => Math.round(x.rps)),
