@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { AuthProvider, NoticeText, useAuth, useSignedIn } from './app/auth.tsx';
 import { Shell } from './app/Shell.tsx';
 import { SitesProvider, useSites } from './app/sites.tsx';
-import { I18nContext, translator, useI18n } from './i18n/index.ts';
+import { I18nContext, pluralizer, translator, useI18n } from './i18n/index.ts';
 import { can } from './lib/permissions.ts';
 import { loadLanguage, saveLanguage } from './lib/prefs.ts';
 import { match, navigate, useLocation } from './lib/router.ts';
@@ -25,7 +25,7 @@ import { Banner, Empty, ErrorNote, Link, Loading, PageHeader } from './ui/basics
 /** The whole dashboard. */
 export function App() {
   const [lang, setLangState] = useState<string>(loadLanguage);
-  const i18n = useMemo(() => ({ lang, t: translator(lang), setLang: (l: string) => (saveLanguage(l), setLangState(l)) }), [lang]);
+  const i18n = useMemo(() => ({ lang, t: translator(lang), plural: pluralizer(lang), setLang: (l: string) => (saveLanguage(l), setLangState(l)) }), [lang]);
   useEffect(() => {
     document.documentElement.lang = lang;
   }, [lang]);

@@ -1,5 +1,5 @@
 // German (Deutsch): every string of en.ts, addressing the user formally ("Sie"), as German SaaS does.
-import type { Strings } from './en.ts';
+import type { PluralStrings, Strings } from './en.ts';
 
 export const de: Strings = {
   'common.loading': 'Wird geladen…',
@@ -23,7 +23,6 @@ export const de: Strings = {
   'common.clear': 'Zurücksetzen',
   'common.actions': 'Aktionen',
   'common.period': 'Zeitraum',
-  'common.lastDays': 'Letzte {n} Tage',
   'error.reference': 'Referenz für den Support: {id}',
 
   'nav.skip': 'Zum Inhalt springen',
@@ -117,13 +116,6 @@ export const de: Strings = {
   'source.kind.file': 'Dokument',
   'source.lastSync': 'Zuletzt eingelesen',
   'source.nextSync': 'Nächstes Mal',
-  'source.found': '{n} gefunden',
-  'source.fetched': '{n} eingelesen',
-  'source.indexed': '{n} hinzugefügt',
-  'source.unchanged': '{n} unverändert',
-  'source.skipped': '{n} übersprungen',
-  'source.failed': '{n} fehlgeschlagen',
-  'source.chunks': '{n} Textabschnitte',
   'source.progressOf': 'Fortschritt von {name}',
   'source.pageProblems': 'Seiten mit Problemen ({n})',
   'source.why': 'Übersprungen oder fehlgeschlagen:',
@@ -200,7 +192,6 @@ export const de: Strings = {
   'inbox.none': 'Noch keine Gespräche. Sie erscheinen hier, sobald Besucher chatten.',
   'inbox.noneFiltered': 'Keine Gespräche entsprechen diesen Filtern.',
   'inbox.noQuestion': '(keine Frage)',
-  'inbox.messages': '{n} Nachrichten',
   'inbox.confidenceValue': 'Sicherheit {pct}',
   'inbox.entry': 'Begonnen auf {url}',
   'inbox.pages': 'Seiten der Gesprächsliste',
@@ -251,11 +242,9 @@ export const de: Strings = {
   'insights.intro': 'Wie Besucher von {site} den Assistenten nutzen und welche Inhalte fehlen.',
   'insights.activity': 'Aktivität',
   'insights.perDay': 'Gespräche und Nachrichten pro Tag',
-  'insights.perDaySummary': '{conversations} Gespräche und {messages} Nachrichten in den letzten {days} Tagen.',
   'insights.conversations': 'Gespräche',
   'insights.messages': 'Nachrichten',
   'insights.funnel': 'Phasen-Trichter',
-  'insights.funnelCaption': '{n} Gespräche nach der weitesten erreichten Phase und die daraus entstandenen Leads',
   'insights.leads': 'E-Mail hinterlassen',
   'insights.top': 'Häufigste Fragen',
   'insights.gaps': 'Inhaltslücken',
@@ -278,7 +267,6 @@ export const de: Strings = {
   'usage.costPerDay': 'KI-Kosten pro Tag',
   'usage.costSeries': 'Kosten',
   'usage.capSeries': 'Tageslimit ({cap})',
-  'usage.costSummary': '{total} in den letzten {days} Tagen; das Tageslimit beträgt {cap}.',
   'usage.capLabel': 'Tageslimit (US-Dollar)',
   'usage.byPurpose': 'Tokens nach Zweck',
   'usage.bySite': 'Nach Website',
@@ -401,7 +389,6 @@ export const de: Strings = {
   'account.export': 'Export herunterladen',
   'account.exporting': 'Export wird vorbereitet…',
   'account.terminate': 'Arbeitsbereich beenden',
-  'account.terminateHelp': 'Der Assistent hört auf allen Websites auf zu antworten und alle werden sofort abgemeldet. Die Daten werden {days} Tage aufbewahrt und danach endgültig gelöscht. Laden Sie zuerst den Export herunter, wenn Sie ihn brauchen.',
   'account.terminateConfirm': 'Geben Sie zur Bestätigung den Namen des Arbeitsbereichs „{name}“ ein',
   'account.terminateButton': 'Arbeitsbereich beenden',
   'account.terminated': 'Arbeitsbereich beendet',
@@ -419,8 +406,6 @@ export const de: Strings = {
   'limit.dailyBudget': 'Tägliches KI-Budget',
   'limit.retention': 'Aufbewahrung der Gespräche',
   'limit.resync': 'Intervall für erneutes Einlesen der Websites',
-  'limit.days': '{n} Tage',
-  'limit.hours': '{n} Stunden',
   'feature.customPersona': 'Eigene Persona',
   'feature.removeBranding': 'Kein Cloop-Branding im Widget',
   'feature.leadExport': 'Lead-Export (CSV)',
@@ -475,4 +460,30 @@ export const de: Strings = {
   'apiError.http': 'Der Server hat mit einem Fehler geantwortet. Bitte versuchen Sie es erneut.',
   'apiError.tierLimit': '{limit}: höchstens {max} in Ihrem Tarif ({tier}).',
   'apiError.featureNotInTier': 'Ihr Tarif ({tier}) enthält Folgendes nicht: {feature}.',
+};
+
+/** Counts: `one` and `other` (1 Gespräch, 2 Gespräche); the participles do not change. */
+export const dePlural: PluralStrings<'one' | 'other'> = {
+  'common.lastDays': { one: 'Letzter {count} Tag', other: 'Letzte {count} Tage' },
+  'count.conversations': { one: '{count} Gespräch', other: '{count} Gespräche' },
+  'count.messages': { one: '{count} Nachricht', other: '{count} Nachrichten' },
+  'source.found': { one: '{count} gefunden', other: '{count} gefunden' },
+  'source.fetched': { one: '{count} eingelesen', other: '{count} eingelesen' },
+  'source.indexed': { one: '{count} hinzugefügt', other: '{count} hinzugefügt' },
+  'source.unchanged': { one: '{count} unverändert', other: '{count} unverändert' },
+  'source.skipped': { one: '{count} übersprungen', other: '{count} übersprungen' },
+  'source.failed': { one: '{count} fehlgeschlagen', other: '{count} fehlgeschlagen' },
+  'source.chunks': { one: '{count} Textabschnitt', other: '{count} Textabschnitte' },
+  'insights.perDaySummary': { one: '{conversations} und {messages} am letzten {count} Tag.', other: '{conversations} und {messages} in den letzten {count} Tagen.' },
+  'insights.funnelCaption': {
+    one: '{count} Gespräch nach der weitesten erreichten Phase und die daraus entstandenen Leads',
+    other: '{count} Gespräche nach der weitesten erreichten Phase und die daraus entstandenen Leads',
+  },
+  'usage.costSummary': { one: '{total} am letzten {count} Tag; das Tageslimit beträgt {cap}.', other: '{total} in den letzten {count} Tagen; das Tageslimit beträgt {cap}.' },
+  'account.terminateHelp': {
+    one: 'Der Assistent hört auf allen Websites auf zu antworten und alle werden sofort abgemeldet. Die Daten werden {count} Tag aufbewahrt und danach endgültig gelöscht. Laden Sie zuerst den Export herunter, wenn Sie ihn brauchen.',
+    other: 'Der Assistent hört auf allen Websites auf zu antworten und alle werden sofort abgemeldet. Die Daten werden {count} Tage aufbewahrt und danach endgültig gelöscht. Laden Sie zuerst den Export herunter, wenn Sie ihn brauchen.',
+  },
+  'limit.days': { one: '{count} Tag', other: '{count} Tage' },
+  'limit.hours': { one: '{count} Stunde', other: '{count} Stunden' },
 };

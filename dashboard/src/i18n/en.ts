@@ -22,7 +22,6 @@ export const en = {
   'common.clear': 'Clear',
   'common.actions': 'Actions',
   'common.period': 'Period',
-  'common.lastDays': 'Last {n} days',
   'error.reference': 'Reference for support: {id}',
 
   'nav.skip': 'Skip to content',
@@ -116,13 +115,6 @@ export const en = {
   'source.kind.file': 'Document',
   'source.lastSync': 'Last read',
   'source.nextSync': 'Next',
-  'source.found': '{n} found',
-  'source.fetched': '{n} read',
-  'source.indexed': '{n} added',
-  'source.unchanged': '{n} unchanged',
-  'source.skipped': '{n} skipped',
-  'source.failed': '{n} failed',
-  'source.chunks': '{n} passages',
   'source.progressOf': 'Progress of {name}',
   'source.pageProblems': 'Pages with problems ({n})',
   'source.why': 'Skipped or failed:',
@@ -199,7 +191,6 @@ export const en = {
   'inbox.none': 'No conversations yet. They appear here as soon as visitors chat.',
   'inbox.noneFiltered': 'No conversations match these filters.',
   'inbox.noQuestion': '(no question)',
-  'inbox.messages': '{n} messages',
   'inbox.confidenceValue': 'confidence {pct}',
   'inbox.entry': 'Started on {url}',
   'inbox.pages': 'Conversation pages',
@@ -250,11 +241,9 @@ export const en = {
   'insights.intro': 'How visitors of {site} use the assistant, and what content is missing.',
   'insights.activity': 'Activity',
   'insights.perDay': 'Conversations and messages per day',
-  'insights.perDaySummary': '{conversations} conversations and {messages} messages in the last {days} days.',
   'insights.conversations': 'Conversations',
   'insights.messages': 'Messages',
   'insights.funnel': 'Phase funnel',
-  'insights.funnelCaption': '{n} conversations by the furthest phase they reached, and the leads they left',
   'insights.leads': 'Left an email',
   'insights.top': 'Top questions',
   'insights.gaps': 'Content gaps',
@@ -277,7 +266,6 @@ export const en = {
   'usage.costPerDay': 'AI cost per day',
   'usage.costSeries': 'Cost',
   'usage.capSeries': 'Daily cap ({cap})',
-  'usage.costSummary': '{total} in the last {days} days; the daily cap is {cap}.',
   'usage.capLabel': 'Daily cap (US dollars)',
   'usage.byPurpose': 'Tokens by purpose',
   'usage.bySite': 'By site',
@@ -400,7 +388,6 @@ export const en = {
   'account.export': 'Download export',
   'account.exporting': 'Preparing the export…',
   'account.terminate': 'Terminate the workspace',
-  'account.terminateHelp': 'The assistant stops on every site and everyone is signed out at once. The data is kept for {days} days and then deleted for good. Download the export first if you need it.',
   'account.terminateConfirm': 'Type the workspace name “{name}” to confirm',
   'account.terminateButton': 'Terminate workspace',
   'account.terminated': 'Workspace terminated',
@@ -418,8 +405,6 @@ export const en = {
   'limit.dailyBudget': 'Daily AI budget',
   'limit.retention': 'Conversations kept for',
   'limit.resync': 'Websites re-read every',
-  'limit.days': '{n} days',
-  'limit.hours': '{n} hours',
   'feature.customPersona': 'Custom persona',
   'feature.removeBranding': 'No Cloop branding in the widget',
   'feature.leadExport': 'Lead export (CSV)',
@@ -484,3 +469,41 @@ export type StringKey = keyof typeof en;
 
 /** A complete dictionary: every other language file has this type, so a missing key fails the build. */
 export type Strings = Record<StringKey, string>;
+
+/**
+ * Strings that say a count, with one text per plural category (Intl.PluralRules, cardinal) of the
+ * language: English has `one` and `other`. `{count}` is the number, formatted for the language; other
+ * placeholders are filled like those of `en`. Each other language gives every category its own rules
+ * report (French and Spanish also `many`: "1 000 000 de …"); i18n.test.ts checks that.
+ */
+export const enPlural = {
+  'common.lastDays': { one: 'Last {count} day', other: 'Last {count} days' },
+  'count.conversations': { one: '{count} conversation', other: '{count} conversations' },
+  'count.messages': { one: '{count} message', other: '{count} messages' },
+  'source.found': { one: '{count} found', other: '{count} found' },
+  'source.fetched': { one: '{count} read', other: '{count} read' },
+  'source.indexed': { one: '{count} added', other: '{count} added' },
+  'source.unchanged': { one: '{count} unchanged', other: '{count} unchanged' },
+  'source.skipped': { one: '{count} skipped', other: '{count} skipped' },
+  'source.failed': { one: '{count} failed', other: '{count} failed' },
+  'source.chunks': { one: '{count} passage', other: '{count} passages' },
+  // {count} is the number of days; {conversations} and {messages} are `count.*` texts.
+  'insights.perDaySummary': { one: '{conversations} and {messages} in the last {count} day.', other: '{conversations} and {messages} in the last {count} days.' },
+  'insights.funnelCaption': {
+    one: '{count} conversation by the furthest phase it reached, and the leads it left',
+    other: '{count} conversations by the furthest phase they reached, and the leads they left',
+  },
+  'usage.costSummary': { one: '{total} in the last {count} day; the daily cap is {cap}.', other: '{total} in the last {count} days; the daily cap is {cap}.' },
+  'account.terminateHelp': {
+    one: 'The assistant stops on every site and everyone is signed out at once. The data is kept for {count} day and then deleted for good. Download the export first if you need it.',
+    other: 'The assistant stops on every site and everyone is signed out at once. The data is kept for {count} days and then deleted for good. Download the export first if you need it.',
+  },
+  'limit.days': { one: '{count} day', other: '{count} days' },
+  'limit.hours': { one: '{count} hour', other: '{count} hours' },
+} as const satisfies Record<string, Record<'one' | 'other', string>>;
+
+/** The name of a string that says a count. */
+export type PluralKey = keyof typeof enPlural;
+
+/** A language's counted strings: every key, each with the categories `C` of the language (and `other`). */
+export type PluralStrings<C extends Intl.LDMLPluralRule> = Record<PluralKey, Record<C | 'other', string>>;

@@ -1,5 +1,5 @@
 // Spanish (español): every string of en.ts, addressing the user as "tú", as Spanish SaaS usually does.
-import type { Strings } from './en.ts';
+import type { PluralStrings, Strings } from './en.ts';
 
 export const es: Strings = {
   'common.loading': 'Cargando…',
@@ -23,7 +23,6 @@ export const es: Strings = {
   'common.clear': 'Borrar',
   'common.actions': 'Acciones',
   'common.period': 'Periodo',
-  'common.lastDays': 'Últimos {n} días',
   'error.reference': 'Referencia para el soporte: {id}',
 
   'nav.skip': 'Saltar al contenido',
@@ -117,13 +116,6 @@ export const es: Strings = {
   'source.kind.file': 'Documento',
   'source.lastSync': 'Última lectura',
   'source.nextSync': 'Próxima',
-  'source.found': '{n} encontradas',
-  'source.fetched': '{n} leídas',
-  'source.indexed': '{n} añadidas',
-  'source.unchanged': '{n} sin cambios',
-  'source.skipped': '{n} omitidas',
-  'source.failed': '{n} con errores',
-  'source.chunks': '{n} fragmentos',
   'source.progressOf': 'Progreso de {name}',
   'source.pageProblems': 'Páginas con problemas ({n})',
   'source.why': 'Omitidas o con errores:',
@@ -200,7 +192,6 @@ export const es: Strings = {
   'inbox.none': 'Aún no hay conversaciones. Aparecerán aquí en cuanto los visitantes empiecen a chatear.',
   'inbox.noneFiltered': 'Ninguna conversación coincide con estos filtros.',
   'inbox.noQuestion': '(sin pregunta)',
-  'inbox.messages': '{n} mensajes',
   'inbox.confidenceValue': 'confianza {pct}',
   'inbox.entry': 'Iniciada en {url}',
   'inbox.pages': 'Páginas de conversaciones',
@@ -251,11 +242,9 @@ export const es: Strings = {
   'insights.intro': 'Cómo usan el asistente los visitantes de {site} y qué contenido falta.',
   'insights.activity': 'Actividad',
   'insights.perDay': 'Conversaciones y mensajes por día',
-  'insights.perDaySummary': '{conversations} conversaciones y {messages} mensajes en los últimos {days} días.',
   'insights.conversations': 'Conversaciones',
   'insights.messages': 'Mensajes',
   'insights.funnel': 'Embudo de fases',
-  'insights.funnelCaption': '{n} conversaciones según la fase más avanzada que alcanzaron, y los leads que dejaron',
   'insights.leads': 'Dejaron su correo',
   'insights.top': 'Preguntas más frecuentes',
   'insights.gaps': 'Carencias de contenido',
@@ -278,7 +267,6 @@ export const es: Strings = {
   'usage.costPerDay': 'Coste de IA por día',
   'usage.costSeries': 'Coste',
   'usage.capSeries': 'Límite diario ({cap})',
-  'usage.costSummary': '{total} en los últimos {days} días; el límite diario es de {cap}.',
   'usage.capLabel': 'Límite diario (dólares estadounidenses)',
   'usage.byPurpose': 'Tokens por uso',
   'usage.bySite': 'Por sitio',
@@ -401,7 +389,6 @@ export const es: Strings = {
   'account.export': 'Descargar exportación',
   'account.exporting': 'Preparando la exportación…',
   'account.terminate': 'Cerrar el espacio de trabajo',
-  'account.terminateHelp': 'El asistente deja de funcionar en todos los sitios y se cierra la sesión de todos al instante. Los datos se conservan {days} días y después se eliminan definitivamente. Descarga antes la exportación si la necesitas.',
   'account.terminateConfirm': 'Escribe el nombre del espacio de trabajo «{name}» para confirmar',
   'account.terminateButton': 'Cerrar el espacio de trabajo',
   'account.terminated': 'Espacio de trabajo cerrado',
@@ -419,8 +406,6 @@ export const es: Strings = {
   'limit.dailyBudget': 'Presupuesto diario de IA',
   'limit.retention': 'Conservación de las conversaciones',
   'limit.resync': 'Intervalo de relectura de los sitios web',
-  'limit.days': '{n} días',
-  'limit.hours': '{n} horas',
   'feature.customPersona': 'Personalidad propia',
   'feature.removeBranding': 'Sin la marca Cloop en el widget',
   'feature.leadExport': 'Exportación de leads (CSV)',
@@ -475,4 +460,43 @@ export const es: Strings = {
   'apiError.http': 'El servidor respondió con un error. Inténtalo de nuevo.',
   'apiError.tierLimit': '{limit}: como máximo {max} con tu plan ({tier}).',
   'apiError.featureNotInTier': 'Tu plan ({tier}) no incluye: {feature}.',
+};
+
+/**
+ * Counts: `one` is 1, `many` the millions (1.000.000 de conversaciones), `other` the rest;
+ * participles agree with «página» (feminine).
+ */
+export const esPlural: PluralStrings<'one' | 'many' | 'other'> = {
+  'common.lastDays': { one: 'Último {count} día', many: 'Últimos {count} de días', other: 'Últimos {count} días' },
+  'count.conversations': { one: '{count} conversación', many: '{count} de conversaciones', other: '{count} conversaciones' },
+  'count.messages': { one: '{count} mensaje', many: '{count} de mensajes', other: '{count} mensajes' },
+  'source.found': { one: '{count} encontrada', many: '{count} encontradas', other: '{count} encontradas' },
+  'source.fetched': { one: '{count} leída', many: '{count} leídas', other: '{count} leídas' },
+  'source.indexed': { one: '{count} añadida', many: '{count} añadidas', other: '{count} añadidas' },
+  'source.unchanged': { one: '{count} sin cambios', many: '{count} sin cambios', other: '{count} sin cambios' },
+  'source.skipped': { one: '{count} omitida', many: '{count} omitidas', other: '{count} omitidas' },
+  'source.failed': { one: '{count} con errores', many: '{count} con errores', other: '{count} con errores' },
+  'source.chunks': { one: '{count} fragmento', many: '{count} de fragmentos', other: '{count} fragmentos' },
+  'insights.perDaySummary': {
+    one: '{conversations} y {messages} en el último {count} día.',
+    many: '{conversations} y {messages} en los últimos {count} de días.',
+    other: '{conversations} y {messages} en los últimos {count} días.',
+  },
+  'insights.funnelCaption': {
+    one: '{count} conversación según la fase más avanzada que alcanzó, y los leads que dejó',
+    many: '{count} de conversaciones según la fase más avanzada que alcanzaron, y los leads que dejaron',
+    other: '{count} conversaciones según la fase más avanzada que alcanzaron, y los leads que dejaron',
+  },
+  'usage.costSummary': {
+    one: '{total} en el último {count} día; el límite diario es de {cap}.',
+    many: '{total} en los últimos {count} de días; el límite diario es de {cap}.',
+    other: '{total} en los últimos {count} días; el límite diario es de {cap}.',
+  },
+  'account.terminateHelp': {
+    one: 'El asistente deja de funcionar en todos los sitios y se cierra la sesión de todos al instante. Los datos se conservan {count} día y después se eliminan definitivamente. Descarga antes la exportación si la necesitas.',
+    many: 'El asistente deja de funcionar en todos los sitios y se cierra la sesión de todos al instante. Los datos se conservan {count} de días y después se eliminan definitivamente. Descarga antes la exportación si la necesitas.',
+    other: 'El asistente deja de funcionar en todos los sitios y se cierra la sesión de todos al instante. Los datos se conservan {count} días y después se eliminan definitivamente. Descarga antes la exportación si la necesitas.',
+  },
+  'limit.days': { one: '{count} día', many: '{count} de días', other: '{count} días' },
+  'limit.hours': { one: '{count} hora', many: '{count} de horas', other: '{count} horas' },
 };

@@ -1,5 +1,5 @@
 // Finnish (suomi): every string of en.ts, in the informal "sinä" register usual in Finnish SaaS.
-import type { Strings } from './en.ts';
+import type { PluralStrings, Strings } from './en.ts';
 
 export const fi: Strings = {
   'common.loading': 'Ladataan…',
@@ -23,7 +23,6 @@ export const fi: Strings = {
   'common.clear': 'Tyhjennä',
   'common.actions': 'Toiminnot',
   'common.period': 'Ajanjakso',
-  'common.lastDays': 'Viimeiset {n} päivää',
   'error.reference': 'Viite tukipyyntöä varten: {id}',
 
   'nav.skip': 'Siirry sisältöön',
@@ -117,13 +116,6 @@ export const fi: Strings = {
   'source.kind.file': 'Dokumentti',
   'source.lastSync': 'Luettu viimeksi',
   'source.nextSync': 'Seuraavan kerran',
-  'source.found': '{n} löydetty',
-  'source.fetched': '{n} luettu',
-  'source.indexed': '{n} lisätty',
-  'source.unchanged': '{n} ennallaan',
-  'source.skipped': '{n} ohitettu',
-  'source.failed': '{n} epäonnistui',
-  'source.chunks': '{n} tekstikohtaa',
   'source.progressOf': 'Lähteen {name} edistyminen',
   'source.pageProblems': 'Sivut, joissa ongelmia ({n})',
   'source.why': 'Ohitettu tai epäonnistui:',
@@ -200,7 +192,6 @@ export const fi: Strings = {
   'inbox.none': 'Ei vielä keskusteluja. Ne näkyvät täällä heti, kun kävijät alkavat keskustella.',
   'inbox.noneFiltered': 'Yksikään keskustelu ei vastaa näitä suodattimia.',
   'inbox.noQuestion': '(ei kysymystä)',
-  'inbox.messages': '{n} viestiä',
   'inbox.confidenceValue': 'varmuus {pct}',
   'inbox.entry': 'Aloitettu sivulla {url}',
   'inbox.pages': 'Keskustelujen sivut',
@@ -251,11 +242,9 @@ export const fi: Strings = {
   'insights.intro': 'Miten sivuston {site} kävijät käyttävät avustajaa ja mitä sisältöä puuttuu.',
   'insights.activity': 'Aktiivisuus',
   'insights.perDay': 'Keskustelut ja viestit päivittäin',
-  'insights.perDaySummary': '{conversations} keskustelua ja {messages} viestiä viimeisten {days} päivän aikana.',
   'insights.conversations': 'Keskustelut',
   'insights.messages': 'Viestit',
   'insights.funnel': 'Vaiheiden suppilo',
-  'insights.funnelCaption': '{n} keskustelua pisimmälle edenneen vaiheen mukaan sekä niistä saadut liidit',
   'insights.leads': 'Jätti sähköpostiosoitteen',
   'insights.top': 'Yleisimmät kysymykset',
   'insights.gaps': 'Sisältöaukot',
@@ -278,7 +267,6 @@ export const fi: Strings = {
   'usage.costPerDay': 'Tekoälyn kustannukset päivittäin',
   'usage.costSeries': 'Kustannukset',
   'usage.capSeries': 'Päiväkatto ({cap})',
-  'usage.costSummary': '{total} viimeisten {days} päivän aikana; päiväkatto on {cap}.',
   'usage.capLabel': 'Päiväkatto (Yhdysvaltain dollareina)',
   'usage.byPurpose': 'Tokenit käyttötarkoituksen mukaan',
   'usage.bySite': 'Sivustoittain',
@@ -401,7 +389,6 @@ export const fi: Strings = {
   'account.export': 'Lataa vienti',
   'account.exporting': 'Vientiä valmistellaan…',
   'account.terminate': 'Lopeta työtila',
-  'account.terminateHelp': 'Avustaja lakkaa toimimasta kaikilla sivustoilla ja kaikki kirjataan ulos heti. Tiedot säilytetään {days} päivää, minkä jälkeen ne poistetaan pysyvästi. Lataa vienti ensin, jos tarvitset tietoja.',
   'account.terminateConfirm': 'Vahvista kirjoittamalla työtilan nimi ”{name}”',
   'account.terminateButton': 'Lopeta työtila',
   'account.terminated': 'Työtila lopetettu',
@@ -419,8 +406,6 @@ export const fi: Strings = {
   'limit.dailyBudget': 'Päivittäinen tekoälybudjetti',
   'limit.retention': 'Keskustelujen säilytysaika',
   'limit.resync': 'Verkkosivustojen uudelleenlukuväli',
-  'limit.days': '{n} päivää',
-  'limit.hours': '{n} tuntia',
   'feature.customPersona': 'Oma persoona',
   'feature.removeBranding': 'Ei Cloop-brändäystä widgetissä',
   'feature.leadExport': 'Liidien vienti (CSV)',
@@ -475,4 +460,30 @@ export const fi: Strings = {
   'apiError.http': 'Palvelin vastasi virheellä. Yritä uudelleen.',
   'apiError.tierLimit': '{limit}: enintään {max} tilauksellasi ({tier}).',
   'apiError.featureNotInTier': 'Tilaukseesi ({tier}) ei sisälly tämä: {feature}.',
+};
+
+/** Counts: `one` in the nominative (1 keskustelu), `other` in the partitive (2 keskustelua). */
+export const fiPlural: PluralStrings<'one' | 'other'> = {
+  'common.lastDays': { one: 'Viimeinen {count} päivä', other: 'Viimeiset {count} päivää' },
+  'count.conversations': { one: '{count} keskustelu', other: '{count} keskustelua' },
+  'count.messages': { one: '{count} viesti', other: '{count} viestiä' },
+  'source.found': { one: '{count} löydetty', other: '{count} löydettyä' },
+  'source.fetched': { one: '{count} luettu', other: '{count} luettua' },
+  'source.indexed': { one: '{count} lisätty', other: '{count} lisättyä' },
+  'source.unchanged': { one: '{count} ennallaan', other: '{count} ennallaan' },
+  'source.skipped': { one: '{count} ohitettu', other: '{count} ohitettua' },
+  'source.failed': { one: '{count} epäonnistunut', other: '{count} epäonnistunutta' },
+  'source.chunks': { one: '{count} tekstikohta', other: '{count} tekstikohtaa' },
+  'insights.perDaySummary': { one: '{conversations} ja {messages} viimeisen {count} päivän aikana.', other: '{conversations} ja {messages} viimeisten {count} päivän aikana.' },
+  'insights.funnelCaption': {
+    one: '{count} keskustelu pisimmälle edenneen vaiheen mukaan sekä siitä saadut liidit',
+    other: '{count} keskustelua pisimmälle edenneen vaiheen mukaan sekä niistä saadut liidit',
+  },
+  'usage.costSummary': { one: '{total} viimeisen {count} päivän aikana; päiväkatto on {cap}.', other: '{total} viimeisten {count} päivän aikana; päiväkatto on {cap}.' },
+  'account.terminateHelp': {
+    one: 'Avustaja lakkaa toimimasta kaikilla sivustoilla ja kaikki kirjataan ulos heti. Tiedot säilytetään {count} päivän, minkä jälkeen ne poistetaan pysyvästi. Lataa vienti ensin, jos tarvitset tietoja.',
+    other: 'Avustaja lakkaa toimimasta kaikilla sivustoilla ja kaikki kirjataan ulos heti. Tiedot säilytetään {count} päivää, minkä jälkeen ne poistetaan pysyvästi. Lataa vienti ensin, jos tarvitset tietoja.',
+  },
+  'limit.days': { one: '{count} päivä', other: '{count} päivää' },
+  'limit.hours': { one: '{count} tunti', other: '{count} tuntia' },
 };

@@ -1,6 +1,6 @@
 // French (français): every string of en.ts, addressing the user as "vous", as French SaaS does.
 // Non-breaking spaces (U+00A0) stand before : ? ! ; and %, as French typography wants.
-import type { Strings } from './en.ts';
+import type { PluralStrings, Strings } from './en.ts';
 
 export const fr: Strings = {
   'common.loading': 'Chargement…',
@@ -24,7 +24,6 @@ export const fr: Strings = {
   'common.clear': 'Effacer',
   'common.actions': 'Actions',
   'common.period': 'Période',
-  'common.lastDays': '{n} derniers jours',
   'error.reference': 'Référence à communiquer au support : {id}',
 
   'nav.skip': 'Aller au contenu',
@@ -118,13 +117,6 @@ export const fr: Strings = {
   'source.kind.file': 'Document',
   'source.lastSync': 'Dernière lecture',
   'source.nextSync': 'Prochaine',
-  'source.found': '{n} trouvées',
-  'source.fetched': '{n} lues',
-  'source.indexed': '{n} ajoutées',
-  'source.unchanged': '{n} inchangées',
-  'source.skipped': '{n} ignorées',
-  'source.failed': '{n} en échec',
-  'source.chunks': '{n} passages',
   'source.progressOf': 'Progression de {name}',
   'source.pageProblems': 'Pages posant problème ({n})',
   'source.why': 'Ignorées ou en échec :',
@@ -201,7 +193,6 @@ export const fr: Strings = {
   'inbox.none': 'Aucune conversation pour l’instant. Elles apparaîtront ici dès que des visiteurs utiliseront le chat.',
   'inbox.noneFiltered': 'Aucune conversation ne correspond à ces filtres.',
   'inbox.noQuestion': '(aucune question)',
-  'inbox.messages': '{n} messages',
   'inbox.confidenceValue': 'confiance {pct}',
   'inbox.entry': 'Commencée sur {url}',
   'inbox.pages': 'Pages de conversations',
@@ -252,11 +243,9 @@ export const fr: Strings = {
   'insights.intro': 'Comment les visiteurs de {site} utilisent l’assistant, et quels contenus manquent.',
   'insights.activity': 'Activité',
   'insights.perDay': 'Conversations et messages par jour',
-  'insights.perDaySummary': '{conversations} conversations et {messages} messages ces {days} derniers jours.',
   'insights.conversations': 'Conversations',
   'insights.messages': 'Messages',
   'insights.funnel': 'Entonnoir des phases',
-  'insights.funnelCaption': '{n} conversations selon la phase la plus avancée atteinte, et les prospects obtenus',
   'insights.leads': 'Ont laissé un e-mail',
   'insights.top': 'Questions fréquentes',
   'insights.gaps': 'Contenus manquants',
@@ -279,7 +268,6 @@ export const fr: Strings = {
   'usage.costPerDay': 'Coût de l’IA par jour',
   'usage.costSeries': 'Coût',
   'usage.capSeries': 'Plafond quotidien ({cap})',
-  'usage.costSummary': '{total} ces {days} derniers jours ; le plafond quotidien est de {cap}.',
   'usage.capLabel': 'Plafond quotidien (en dollars US)',
   'usage.byPurpose': 'Tokens par usage',
   'usage.bySite': 'Par site',
@@ -402,7 +390,6 @@ export const fr: Strings = {
   'account.export': 'Télécharger l’export',
   'account.exporting': 'Préparation de l’export…',
   'account.terminate': 'Fermer l’espace de travail',
-  'account.terminateHelp': 'L’assistant s’arrête sur tous les sites et tout le monde est déconnecté immédiatement. Les données sont conservées {days} jours, puis supprimées définitivement. Téléchargez d’abord l’export si vous en avez besoin.',
   'account.terminateConfirm': 'Saisissez le nom de l’espace de travail « {name} » pour confirmer',
   'account.terminateButton': 'Fermer l’espace de travail',
   'account.terminated': 'Espace de travail fermé',
@@ -420,8 +407,6 @@ export const fr: Strings = {
   'limit.dailyBudget': 'Budget IA quotidien',
   'limit.retention': 'Durée de conservation des conversations',
   'limit.resync': 'Intervalle de relecture des sites web',
-  'limit.days': '{n} jours',
-  'limit.hours': '{n} heures',
   'feature.customPersona': 'Persona personnalisée',
   'feature.removeBranding': 'Pas de mention Cloop dans le widget',
   'feature.leadExport': 'Export des prospects (CSV)',
@@ -476,4 +461,43 @@ export const fr: Strings = {
   'apiError.http': 'Le serveur a répondu par une erreur. Réessayez.',
   'apiError.tierLimit': '{limit} : {max} au maximum avec votre offre ({tier}).',
   'apiError.featureNotInTier': 'Votre offre ({tier}) n’inclut pas : {feature}.',
+};
+
+/**
+ * Counts: `one` is 0 and 1 (0 conversation, 1 conversation), `many` the millions
+ * (1 000 000 de conversations), `other` the rest; participles agree with « page » (feminine).
+ */
+export const frPlural: PluralStrings<'one' | 'many' | 'other'> = {
+  'common.lastDays': { one: '{count} dernier jour', many: '{count} derniers jours', other: '{count} derniers jours' },
+  'count.conversations': { one: '{count} conversation', many: '{count} de conversations', other: '{count} conversations' },
+  'count.messages': { one: '{count} message', many: '{count} de messages', other: '{count} messages' },
+  'source.found': { one: '{count} trouvée', many: '{count} trouvées', other: '{count} trouvées' },
+  'source.fetched': { one: '{count} lue', many: '{count} lues', other: '{count} lues' },
+  'source.indexed': { one: '{count} ajoutée', many: '{count} ajoutées', other: '{count} ajoutées' },
+  'source.unchanged': { one: '{count} inchangée', many: '{count} inchangées', other: '{count} inchangées' },
+  'source.skipped': { one: '{count} ignorée', many: '{count} ignorées', other: '{count} ignorées' },
+  'source.failed': { one: '{count} en échec', many: '{count} en échec', other: '{count} en échec' },
+  'source.chunks': { one: '{count} passage', many: '{count} de passages', other: '{count} passages' },
+  'insights.perDaySummary': {
+    one: '{conversations} et {messages} sur {count} jour.',
+    many: '{conversations} et {messages} ces {count} derniers jours.',
+    other: '{conversations} et {messages} ces {count} derniers jours.',
+  },
+  'insights.funnelCaption': {
+    one: '{count} conversation selon la phase la plus avancée atteinte, et les prospects obtenus',
+    many: '{count} de conversations selon la phase la plus avancée atteinte, et les prospects obtenus',
+    other: '{count} conversations selon la phase la plus avancée atteinte, et les prospects obtenus',
+  },
+  'usage.costSummary': {
+    one: '{total} sur {count} jour ; le plafond quotidien est de {cap}.',
+    many: '{total} ces {count} derniers jours ; le plafond quotidien est de {cap}.',
+    other: '{total} ces {count} derniers jours ; le plafond quotidien est de {cap}.',
+  },
+  'account.terminateHelp': {
+    one: 'L’assistant s’arrête sur tous les sites et tout le monde est déconnecté immédiatement. Les données sont conservées {count} jour, puis supprimées définitivement. Téléchargez d’abord l’export si vous en avez besoin.',
+    many: 'L’assistant s’arrête sur tous les sites et tout le monde est déconnecté immédiatement. Les données sont conservées {count} de jours, puis supprimées définitivement. Téléchargez d’abord l’export si vous en avez besoin.',
+    other: 'L’assistant s’arrête sur tous les sites et tout le monde est déconnecté immédiatement. Les données sont conservées {count} jours, puis supprimées définitivement. Téléchargez d’abord l’export si vous en avez besoin.',
+  },
+  'limit.days': { one: '{count} jour', many: '{count} de jours', other: '{count} jours' },
+  'limit.hours': { one: '{count} heure', many: '{count} d’heures', other: '{count} heures' },
 };

@@ -1,10 +1,12 @@
 // The interface dictionaries: every language says every string, keeps its placeholders, and is not
-// English left in place; the language picker offers all six; the browser's language is the default.
+// English left in place; counted strings give every plural category of their language; the language
+// picker offers all six; the browser's language is the default.
 import { describe, expect, it } from 'vitest';
 import { errorStatus } from '../../../server/errors.ts';
 import { bytes, count, dateTime, percent, shortDay, usd } from '../lib/format.ts';
-import { en } from './en.ts';
-import { dictionaries, errorText, languages, pickLanguage, translator, type Language, type StringKey } from './index.ts';
+import { en, enPlural } from './en.ts';
+import { frPlural } from './fr.ts';
+import { dictionaries, errorText, languages, pickLanguage, pluralDictionaries, pluralizer, translator, type AnyPluralStrings, type Language, type PluralKey, type StringKey } from './index.ts';
 
 const keys = Object.keys(en) as StringKey[];
 const translated = languages.map((l) => l.code).filter((c): c is Exclude<Language, 'en'> => c !== 'en');
@@ -57,18 +59,121 @@ describe('the dictionaries', () => {
     });
 
     it('fills placeholders in its own words', () => {
-      const t = translator(code);
-      const text = t('insights.perDaySummary', { conversations: 12, messages: 40, days: 30 });
+      const summary = (lang: string) => {
+        const plural = pluralizer(lang);
+        return plural('insights.perDaySummary', 30, { conversations: plural('count.conversations', 12), messages: plural('count.messages', 40) });
+      };
+      const text = summary(code);
       expect(text).toContain('12');
       expect(text).toContain('40');
+      expect(text).toContain('30');
       expect(text).not.toMatch(/[{}]/);
-      expect(text).not.toBe(translator('en')('insights.perDaySummary', { conversations: 12, messages: 40, days: 30 }));
+      expect(text).not.toBe(summary('en'));
     });
   });
 
   it('the check for English words finds them (control)', () => {
     expect(englishWords.test(prose('Delete this site'))).toBe(true);
     expect(englishWords.test(prose('Poista sivusto {site}, robots.txt, </body>, site.updated, näitä, oförändrade'))).toBe(false);
+  });
+});
+
+const pluralKeys = Object.keys(enPlural) as PluralKey[];
+
+/** What is wrong with `dict`'s plural categories for `lang`: one line per key with a category missing or extra. */
+function categoryProblems(lang: string, dict: AnyPluralStrings): string[] {
+  const wanted = new Intl.PluralRules(lang).resolvedOptions().pluralCategories;
+  return pluralKeys.flatMap((k) => {
+    const given = Object.keys(dict[k] ?? {});
+    const missing = wanted.filter((c) => !given.includes(c));
+    const extra = given.filter((c) => !(wanted as string[]).includes(c));
+    return missing.length || extra.length ? [`${k}: missing ${missing.join() || '-'}, extra ${extra.join() || '-'}`] : [];
+  });
+}
+
+describe('counted strings', () => {
+  describe.each(languages.map((l) => l.code))('%s', (code) => {
+    const dict = pluralDictionaries[code];
+
+    it('has exactly the keys of English', () => {
+      expect(Object.keys(dict).sort()).toEqual([...pluralKeys].sort());
+    });
+
+    it('gives every plural category Intl.PluralRules reports for the language, and no other', () => {
+      expect(categoryProblems(code, dict)).toEqual([]);
+    });
+
+    it('says {count} and keeps the other placeholders of English in every form', () => {
+      const wrong = pluralKeys.flatMap((k) =>
+        Object.entries(dict[k]).filter(([, text]) => !text.includes('{count}') || placeholders(text).join() !== placeholders(enPlural[k].other).join()).map(([c, text]) => `${k}.${c}: ${text}`),
+      );
+      expect(wrong).toEqual([]);
+    });
+
+    it.skipIf(code === 'en')('leaves no English in place', () => {
+      const english = pluralKeys.flatMap((k) => Object.entries(dict[k]).filter(([, text]) => englishWords.test(prose(text))).map(([c, text]) => `${k}.${c}: ${text}`));
+      expect(english).toEqual([]);
+      expect(pluralKeys.filter((k) => words(enPlural[k].other) > 3 && dict[k].other === enPlural[k].other)).toEqual([]);
+    });
+  });
+
+  it('a missing or extra category is found (control)', () => {
+    const { many: _, ...withoutMany } = frPlural['count.messages'];
+    expect(categoryProblems('fr', { ...frPlural, 'count.messages': withoutMany as AnyPluralStrings[PluralKey] })).toEqual(['count.messages: missing many, extra -']);
+    expect(categoryProblems('en', { ...enPlural, 'count.messages': { ...enPlural['count.messages'], few: 'x' } })).toEqual(['count.messages: missing -, extra few']);
+  });
+
+  // Spaces normalized: ICU versions differ in which (no-break, narrow no-break) space groups digits.
+  const say = (lang: string, key: PluralKey, n: number) => pluralizer(lang)(key, n).replace(/\s/g, ' ');
+
+  it.each([
+    ['en', 0, '0 conversations'],
+    ['en', 1, '1 conversation'],
+    ['en', 2, '2 conversations'],
+    ['en', 5, '5 conversations'],
+    ['en', 21, '21 conversations'],
+    ['en', 1000, '1,000 conversations'],
+    ['fi', 0, '0 keskustelua'],
+    ['fi', 1, '1 keskustelu'],
+    ['fi', 2, '2 keskustelua'],
+    ['fi', 5, '5 keskustelua'],
+    ['fi', 21, '21 keskustelua'],
+    ['fi', 1000, '1 000 keskustelua'],
+    ['sv', 1, '1 konversation'],
+    ['sv', 21, '21 konversationer'],
+    ['de', 1, '1 Gespräch'],
+    ['de', 1000, '1.000 Gespräche'],
+    ['fr', 0, '0 conversation'],
+    ['fr', 1, '1 conversation'],
+    ['fr', 2, '2 conversations'],
+    ['fr', 1_000_000, '1 000 000 de conversations'],
+    ['es', 1, '1 conversación'],
+    ['es', 21, '21 conversaciones'],
+    ['es', 1_000_000, '1.000.000 de conversaciones'],
+  ] as const)('%s: %d conversations are "%s"', (lang, n, text) => {
+    expect(say(lang, 'count.conversations', n)).toBe(text);
+  });
+
+  it.each([
+    ['en', [0, 1, 2, 5, 21, 1000], ['0 messages', '1 message', '2 messages', '5 messages', '21 messages', '1,000 messages']],
+    ['fi', [0, 1, 2, 5, 21, 1000], ['0 viestiä', '1 viesti', '2 viestiä', '5 viestiä', '21 viestiä', '1 000 viestiä']],
+  ] as const)('%s: messages of a conversation', (lang, counts, texts) => {
+    expect(counts.map((n) => say(lang, 'count.messages', n))).toEqual(texts);
+  });
+
+  it('puts counts inside a sentence, each in its own form', () => {
+    const en = pluralizer('en');
+    const fi = pluralizer('fi');
+    expect(en('insights.perDaySummary', 30, { conversations: en('count.conversations', 1), messages: en('count.messages', 2) })).toBe('1 conversation and 2 messages in the last 30 days.');
+    expect(en('insights.perDaySummary', 1, { conversations: en('count.conversations', 0), messages: en('count.messages', 1) })).toBe('0 conversations and 1 message in the last 1 day.');
+    expect(fi('insights.perDaySummary', 30, { conversations: fi('count.conversations', 1), messages: fi('count.messages', 2) })).toBe('1 keskustelu ja 2 viestiä viimeisten 30 päivän aikana.');
+    expect(en('usage.costSummary', 7, { total: '$1.00', cap: '$5.00' })).toBe('$1.00 in the last 7 days; the daily cap is $5.00.');
+    expect([1, 30].map((n) => fi('limit.days', n))).toEqual(['1 päivä', '30 päivää']);
+    expect([7, 1].map((n) => en('common.lastDays', n))).toEqual(['Last 7 days', 'Last 1 day']);
+  });
+
+  it('an unknown language counts in English', () => {
+    expect(pluralizer('xx')('count.messages', 1)).toBe('1 message');
   });
 });
 

@@ -1,15 +1,17 @@
 // Interface strings: one complete dictionary per language. en.ts names every string; each other file
 // is typed `Strings`, so `tsc` fails when a key is missing or misspelt there. Add a key: add it to
 // en.ts and to every other file. Add a language: a file like fi.ts, and a row in `languages`.
+// A string that says a count ("1 conversation", "2 conversations") goes into the `*Plural` part of
+// each file instead, with every plural category of that language (`plural` picks one).
 import { createContext, useContext } from 'react';
-import { de } from './de.ts';
-import { en, type StringKey, type Strings } from './en.ts';
-import { es } from './es.ts';
-import { fi } from './fi.ts';
-import { fr } from './fr.ts';
-import { sv } from './sv.ts';
+import { de, dePlural } from './de.ts';
+import { en, enPlural, type PluralKey, type PluralStrings, type StringKey, type Strings } from './en.ts';
+import { es, esPlural } from './es.ts';
+import { fi, fiPlural } from './fi.ts';
+import { fr, frPlural } from './fr.ts';
+import { sv, svPlural } from './sv.ts';
 
-export type { StringKey, Strings } from './en.ts';
+export type { PluralKey, PluralStrings, StringKey, Strings } from './en.ts';
 
 /** The interface languages offered, each named in itself; English first (the fallback). */
 export const languages = [
@@ -26,6 +28,12 @@ export type Language = (typeof languages)[number]['code'];
 
 /** Every dictionary, by language code. */
 export const dictionaries: Record<Language, Strings> = { en, fi, sv, de, fr, es };
+
+/** Counted strings of some language: each key has `other` and any of the other categories. */
+export type AnyPluralStrings = Record<PluralKey, Partial<Record<Intl.LDMLPluralRule, string>> & { other: string }>;
+
+/** Every language's counted strings, by language code. */
+export const pluralDictionaries: Record<Language, AnyPluralStrings> = { en: enPlural, fi: fiPlural, sv: svPlural, de: dePlural, fr: frPlural, es: esPlural };
 
 /** True when `code` is an interface language. */
 export function isLanguage(code: string): code is Language {
@@ -51,9 +59,31 @@ export type Translate = (key: StringKey, vars?: Record<string, string | number>)
 /** The translate function of a language (English for an unknown code). */
 export function translator(lang: string): Translate {
   const dict = isLanguage(lang) ? dictionaries[lang] : en;
-  return (key, vars) => {
-    const text = dict[key];
-    return vars ? text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m)) : text;
+  return (key, vars) => (vars ? fill(dict[key], vars) : dict[key]);
+}
+
+/** Replaces the `{name}` placeholders of `text` that `vars` has. */
+function fill(text: string, vars: Record<string, string | number>): string {
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => (Object.hasOwn(vars, name) ? String(vars[name]) : m));
+}
+
+/** Says `count` with a counted string: `{count}` is the number formatted, the others as in `Translate`. */
+export type Plural = (key: PluralKey, count: number, vars?: Record<string, string | number>) => string;
+
+/**
+ * The plural function of a language (English for an unknown code): the form of the category
+ * Intl.PluralRules picks for `count` (`other` should the browser's rules know one we lack), with the
+ * number grouped by Intl.NumberFormat ("1,000" in English, "1 000" in Finnish).
+ */
+export function pluralizer(lang: string): Plural {
+  const code = isLanguage(lang) ? lang : 'en';
+  const dict = pluralDictionaries[code];
+  const rules = new Intl.PluralRules(code);
+  const number = new Intl.NumberFormat(code);
+  return (key, count, vars) => {
+    const forms = dict[key];
+    const text = forms[rules.select(count)] ?? forms.other;
+    return fill(text, { ...vars, count: number.format(count) });
   };
 }
 
@@ -85,17 +115,18 @@ export function errorText(lang: string, error: ErrorLike): string {
   return key ? t(key as StringKey) : error.message;
 }
 
-/** The current language, its translate function and the setter. */
+/** The current language, its translate and plural functions and the setter. */
 export interface I18nValue {
   lang: string;
   t: Translate;
+  plural: Plural;
   setLang(lang: string): void;
 }
 
 /** Provided by App. */
-export const I18nContext = createContext<I18nValue>({ lang: 'en', t: translator('en'), setLang: () => {} });
+export const I18nContext = createContext<I18nValue>({ lang: 'en', t: translator('en'), plural: pluralizer('en'), setLang: () => {} });
 
-/** The translate function (and language) of the interface. */
+/** The translate and plural functions (and language) of the interface. */
 export function useI18n(): I18nValue {
   return useContext(I18nContext);
 }

@@ -1,5 +1,5 @@
 // Swedish (svenska): every string of en.ts, addressing the user as "du", as Swedish SaaS does.
-import type { Strings } from './en.ts';
+import type { PluralStrings, Strings } from './en.ts';
 
 export const sv: Strings = {
   'common.loading': 'Laddar…',
@@ -23,7 +23,6 @@ export const sv: Strings = {
   'common.clear': 'Rensa',
   'common.actions': 'Åtgärder',
   'common.period': 'Period',
-  'common.lastDays': 'Senaste {n} dagarna',
   'error.reference': 'Referens till supporten: {id}',
 
   'nav.skip': 'Hoppa till innehållet',
@@ -117,13 +116,6 @@ export const sv: Strings = {
   'source.kind.file': 'Dokument',
   'source.lastSync': 'Senast inläst',
   'source.nextSync': 'Nästa gång',
-  'source.found': '{n} hittade',
-  'source.fetched': '{n} inlästa',
-  'source.indexed': '{n} tillagda',
-  'source.unchanged': '{n} oförändrade',
-  'source.skipped': '{n} överhoppade',
-  'source.failed': '{n} misslyckades',
-  'source.chunks': '{n} textavsnitt',
   'source.progressOf': 'Förlopp för {name}',
   'source.pageProblems': 'Sidor med problem ({n})',
   'source.why': 'Överhoppade eller misslyckade:',
@@ -200,7 +192,6 @@ export const sv: Strings = {
   'inbox.none': 'Inga konversationer än. De visas här så snart besökare börjar chatta.',
   'inbox.noneFiltered': 'Inga konversationer matchar filtren.',
   'inbox.noQuestion': '(ingen fråga)',
-  'inbox.messages': '{n} meddelanden',
   'inbox.confidenceValue': 'säkerhet {pct}',
   'inbox.entry': 'Startade på {url}',
   'inbox.pages': 'Sidor med konversationer',
@@ -251,11 +242,9 @@ export const sv: Strings = {
   'insights.intro': 'Hur besökarna på {site} använder assistenten, och vilket innehåll som saknas.',
   'insights.activity': 'Aktivitet',
   'insights.perDay': 'Konversationer och meddelanden per dag',
-  'insights.perDaySummary': '{conversations} konversationer och {messages} meddelanden de senaste {days} dagarna.',
   'insights.conversations': 'Konversationer',
   'insights.messages': 'Meddelanden',
   'insights.funnel': 'Tratt per fas',
-  'insights.funnelCaption': '{n} konversationer efter den längsta fas de nådde, och de leads de gav',
   'insights.leads': 'Lämnade e-postadress',
   'insights.top': 'Vanligaste frågorna',
   'insights.gaps': 'Innehållsluckor',
@@ -278,7 +267,6 @@ export const sv: Strings = {
   'usage.costPerDay': 'AI-kostnad per dag',
   'usage.costSeries': 'Kostnad',
   'usage.capSeries': 'Dagligt tak ({cap})',
-  'usage.costSummary': '{total} de senaste {days} dagarna; det dagliga taket är {cap}.',
   'usage.capLabel': 'Dagligt tak (amerikanska dollar)',
   'usage.byPurpose': 'Tokens per ändamål',
   'usage.bySite': 'Per webbplats',
@@ -401,7 +389,6 @@ export const sv: Strings = {
   'account.export': 'Ladda ner export',
   'account.exporting': 'Exporten förbereds…',
   'account.terminate': 'Avsluta arbetsytan',
-  'account.terminateHelp': 'Assistenten slutar fungera på alla webbplatser och alla loggas ut direkt. Data sparas i {days} dagar och raderas sedan permanent. Ladda ner exporten först om du behöver den.',
   'account.terminateConfirm': 'Skriv arbetsytans namn ”{name}” för att bekräfta',
   'account.terminateButton': 'Avsluta arbetsytan',
   'account.terminated': 'Arbetsytan är avslutad',
@@ -419,8 +406,6 @@ export const sv: Strings = {
   'limit.dailyBudget': 'Daglig AI-budget',
   'limit.retention': 'Konversationer sparas i',
   'limit.resync': 'Intervall för ny inläsning av webbplatser',
-  'limit.days': '{n} dagar',
-  'limit.hours': '{n} timmar',
   'feature.customPersona': 'Egen persona',
   'feature.removeBranding': 'Inget Cloop-varumärke i widgeten',
   'feature.leadExport': 'Export av leads (CSV)',
@@ -475,4 +460,30 @@ export const sv: Strings = {
   'apiError.http': 'Servern svarade med ett fel. Försök igen.',
   'apiError.tierLimit': '{limit}: högst {max} med din plan ({tier}).',
   'apiError.featureNotInTier': 'Din plan ({tier}) innehåller inte detta: {feature}.',
+};
+
+/** Counts: `one` and `other` (1 konversation, 2 konversationer); participles agree with "sida" (en-ord). */
+export const svPlural: PluralStrings<'one' | 'other'> = {
+  'common.lastDays': { one: 'Senaste {count} dagen', other: 'Senaste {count} dagarna' },
+  'count.conversations': { one: '{count} konversation', other: '{count} konversationer' },
+  'count.messages': { one: '{count} meddelande', other: '{count} meddelanden' },
+  'source.found': { one: '{count} hittad', other: '{count} hittade' },
+  'source.fetched': { one: '{count} inläst', other: '{count} inlästa' },
+  'source.indexed': { one: '{count} tillagd', other: '{count} tillagda' },
+  'source.unchanged': { one: '{count} oförändrad', other: '{count} oförändrade' },
+  'source.skipped': { one: '{count} överhoppad', other: '{count} överhoppade' },
+  'source.failed': { one: '{count} misslyckades', other: '{count} misslyckades' },
+  'source.chunks': { one: '{count} textavsnitt', other: '{count} textavsnitt' },
+  'insights.perDaySummary': { one: '{conversations} och {messages} den senaste {count} dagen.', other: '{conversations} och {messages} de senaste {count} dagarna.' },
+  'insights.funnelCaption': {
+    one: '{count} konversation efter den längsta fas den nådde, och de leads den gav',
+    other: '{count} konversationer efter den längsta fas de nådde, och de leads de gav',
+  },
+  'usage.costSummary': { one: '{total} den senaste {count} dagen; det dagliga taket är {cap}.', other: '{total} de senaste {count} dagarna; det dagliga taket är {cap}.' },
+  'account.terminateHelp': {
+    one: 'Assistenten slutar fungera på alla webbplatser och alla loggas ut direkt. Data sparas i {count} dag och raderas sedan permanent. Ladda ner exporten först om du behöver den.',
+    other: 'Assistenten slutar fungera på alla webbplatser och alla loggas ut direkt. Data sparas i {count} dagar och raderas sedan permanent. Ladda ner exporten först om du behöver den.',
+  },
+  'limit.days': { one: '{count} dag', other: '{count} dagar' },
+  'limit.hours': { one: '{count} timme', other: '{count} timmar' },
 };

@@ -76,7 +76,7 @@ function Workspace() {
 }
 
 function Plan() {
-  const { t, lang } = useI18n();
+  const { t, lang, plural } = useI18n();
   const { me, tenant, refresh } = useSignedIn();
   const [tier, setTier] = useState(tenant.tier);
   const change = useAction();
@@ -88,8 +88,8 @@ function Plan() {
     [t('limit.uploadBytes'), bytes(l.uploadBytes, lang)],
     [t('limit.members'), count(l.members, lang)],
     [t('limit.dailyBudget'), usd(tenant.dailyBudgetUsd, lang)],
-    [t('limit.retention'), t('limit.days', { n: l.conversationRetentionDays })],
-    [t('limit.resync'), t('limit.hours', { n: l.resyncIntervalHours })],
+    [t('limit.retention'), plural('limit.days', l.conversationRetentionDays)],
+    [t('limit.resync'), plural('limit.hours', l.resyncIntervalHours)],
   ];
   const features = Object.entries(tenant.features) as [keyof Tenant['features'], boolean][];
   return (
@@ -195,7 +195,7 @@ function Sessions() {
 
 /** Owners: everything as one JSON file, and terminating the workspace (typed confirmation). */
 function YourData() {
-  const { t, lang } = useI18n();
+  const { t, lang, plural } = useI18n();
   const { me, tenant, signOut } = useSignedIn();
   const exporting = useAction();
   const terminating = useAction();
@@ -229,7 +229,7 @@ function YourData() {
       </div>
       <ErrorNote error={exporting.error} />
       <h3>{t('account.terminate')}</h3>
-      <p>{t('account.terminateHelp', { days: terminationRetentionDays })}</p>
+      <p>{plural('account.terminateHelp', terminationRetentionDays)}</p>
       <form className="row-form" onSubmit={terminate}>
         <div className="field">
           <label htmlFor="terminate-confirm">{t('account.terminateConfirm', { name: tenant.name })}</label>

@@ -19,7 +19,7 @@ function filtersFrom(params: URLSearchParams): Filters {
 
 /** The conversations of a site. */
 export function Conversations({ site }: { site: SiteView }) {
-  const { t, lang } = useI18n();
+  const { t, lang, plural } = useI18n();
   const { params } = useLocation();
   const applied = filtersFrom(params);
   const [draft, setDraft] = useState<Filters>(applied);
@@ -108,7 +108,7 @@ export function Conversations({ site }: { site: SiteView }) {
               <p className="meta small">
                 <span>{dateTime(c.createdAt, lang)}</span>
                 <PhaseBadge phase={c.phase} />
-                <span>{t('inbox.messages', { n: c.messageCount })}</span>
+                <span>{plural('count.messages', c.messageCount)}</span>
                 <span>{t('inbox.confidenceValue', { pct: percent(c.confidence, lang) })}</span>
                 {c.lead ? (
                   <span>

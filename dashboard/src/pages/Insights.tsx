@@ -10,14 +10,14 @@ import { ColumnChart, HBars } from '../ui/charts.tsx';
 
 /** A choice of period, shared with Usage. */
 export function DaysPicker({ days, onChange }: { days: number; onChange(d: number): void }) {
-  const { t } = useI18n();
+  const { t, plural } = useI18n();
   return (
     <div className="field inline">
       <label htmlFor="days">{t('common.period')}</label>
       <select id="days" value={days} onChange={(e) => onChange(Number(e.target.value))}>
         {[7, 30, 90].map((d) => (
           <option key={d} value={d}>
-            {t('common.lastDays', { n: d })}
+            {plural('common.lastDays', d)}
           </option>
         ))}
       </select>
@@ -67,7 +67,7 @@ function Questions({ id, title, rows, empty }: { id: string; title: string; rows
 
 /** The insights page of a site. */
 export function Insights({ site }: { site: SiteView }) {
-  const { t, lang } = useI18n();
+  const { t, lang, plural } = useI18n();
   const [days, setDays] = useState(30);
   const { data, error, loading } = useApi<InsightsData>(`/sites/${site.id}/insights?days=${days}`);
   const labels = lastDays(days);
@@ -91,17 +91,17 @@ export function Insights({ site }: { site: SiteView }) {
                 { name: t('insights.conversations'), tone: 's1', values: labels.map((d) => byDay.get(d)?.conversations ?? 0) },
                 { name: t('insights.messages'), tone: 's2', values: labels.map((d) => byDay.get(d)?.messages ?? 0) },
               ]}
-              summary={t('insights.perDaySummary', {
-                conversations: count(data.perDay.reduce((a, d) => a + d.conversations, 0), lang),
-                messages: count(data.perDay.reduce((a, d) => a + d.messages, 0), lang),
-                days,
+              format={(v) => count(v, lang)}
+              summary={plural('insights.perDaySummary', days, {
+                conversations: plural('count.conversations', data.perDay.reduce((a, d) => a + d.conversations, 0)),
+                messages: plural('count.messages', data.perDay.reduce((a, d) => a + d.messages, 0)),
               })}
             />
           </section>
           <section className="card" aria-labelledby="funnel-h">
             <h2 id="funnel-h">{t('insights.funnel')}</h2>
             <HBars
-              title={t('insights.funnelCaption', { n: count(total, lang) })}
+              title={plural('insights.funnelCaption', total)}
               rows={[
                 ...funnel.map((f) => ({ label: t(`phase.${f.phase}`), value: f.n, text: count(f.n, lang) })),
                 { label: t('insights.leads'), value: data.leads, text: count(data.leads, lang) },

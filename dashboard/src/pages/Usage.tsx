@@ -14,7 +14,7 @@ import { DaysPicker } from './Insights.tsx';
 
 /** The usage page (workspace-wide). */
 export function Usage() {
-  const { t, lang } = useI18n();
+  const { t, lang, plural } = useI18n();
   const { me } = useSignedIn();
   const [days, setDays] = useState(30);
   const { data, error, loading, reload } = useApi<UsageData>(`/usage?days=${days}`);
@@ -41,7 +41,7 @@ export function Usage() {
               series={[{ name: t('usage.costSeries'), tone: 's1', values: labels.map((d) => byDay.get(d)?.costUsd ?? 0) }]}
               limit={{ value: data.capUsd, label: t('usage.capSeries', { cap: usd(data.capUsd, lang) }) }}
               format={(v) => usd(v, lang)}
-              summary={t('usage.costSummary', { total: usd(data.perDay.reduce((a, d) => a + d.costUsd, 0), lang), days, cap: usd(data.capUsd, lang) })}
+              summary={plural('usage.costSummary', days, { total: usd(data.perDay.reduce((a, d) => a + d.costUsd, 0), lang), cap: usd(data.capUsd, lang) })}
             />
             {can(me.role, 'changeBudget') ? <BudgetForm cap={data.capUsd} onSaved={reload} /> : null}
           </section>

@@ -1,7 +1,7 @@
 // A site's sources with live progress: each running source follows its event stream
 // (`GET …/sources/:id/events`, server-sent events read through fetch).
 import { useEffect, useState } from 'react';
-import { useI18n, type Translate } from '../../i18n/index.ts';
+import { useI18n, type Plural } from '../../i18n/index.ts';
 import { api, ApiError } from '../../lib/api.ts';
 import { bytes, count, dateTime } from '../../lib/format.ts';
 import { useClientPages } from '../../lib/hooks.ts';
@@ -52,22 +52,18 @@ function useLiveSource(siteId: string, source: SourceView, onChange: (s: SourceV
   }, [siteId, source.id, running]);
 }
 
-function progressLine(t: Translate, lang: string, p: SourceProgress): string {
-  const parts = [
-    t('source.found', { n: count(p.found, lang) }),
-    t('source.fetched', { n: count(p.fetched, lang) }),
-    t('source.indexed', { n: count(p.indexed, lang) }),
-  ];
-  if (p.unchanged) parts.push(t('source.unchanged', { n: count(p.unchanged, lang) }));
-  if (p.skipped) parts.push(t('source.skipped', { n: count(p.skipped, lang) }));
-  if (p.failed) parts.push(t('source.failed', { n: count(p.failed, lang) }));
-  parts.push(t('source.chunks', { n: count(p.chunks, lang) }));
+function progressLine(plural: Plural, p: SourceProgress): string {
+  const parts = [plural('source.found', p.found ?? 0), plural('source.fetched', p.fetched ?? 0), plural('source.indexed', p.indexed ?? 0)];
+  if (p.unchanged) parts.push(plural('source.unchanged', p.unchanged));
+  if (p.skipped) parts.push(plural('source.skipped', p.skipped));
+  if (p.failed) parts.push(plural('source.failed', p.failed));
+  parts.push(plural('source.chunks', p.chunks ?? 0));
   return parts.join(' · ');
 }
 
 /** One source: what, status, progress, errors and actions. */
 function SourceRow({ siteId, source, canManage, onChange, onRemoved }: { siteId: string; source: SourceView; canManage: boolean; onChange(s: SourceView): void; onRemoved(id: string): void }) {
-  const { t, lang } = useI18n();
+  const { t, lang, plural } = useI18n();
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   useLiveSource(siteId, source, onChange);
@@ -106,7 +102,7 @@ function SourceRow({ siteId, source, canManage, onChange, onRemoved }: { siteId:
       </div>
       {running || source.status === 'ready' ? <ProgressBar value={running ? fraction : 1} label={t('source.progressOf', { name: name ?? '' })} /> : null}
       <p className="small progress-line" aria-live={running ? 'polite' : undefined}>
-        {progressLine(t, lang, p)}
+        {progressLine(plural, p)}
       </p>
       {p.skippedReasons && Object.keys(p.skippedReasons).length ? (
         <p className="small muted">
@@ -119,7 +115,7 @@ function SourceRow({ siteId, source, canManage, onChange, onRemoved }: { siteId:
       {source.error ? <p className="note error small">{reasonText(t, source.error)}</p> : null}
       {p.errors?.length ? (
         <details>
-          <summary>{t('source.pageProblems', { n: p.errors.length })}</summary>
+          <summary>{t('source.pageProblems', { n: count(p.errors.length, lang) })}</summary>
           <ul className="page-errors">
             {p.errors.map((e, i) => (
               <li key={i}>
