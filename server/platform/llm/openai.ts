@@ -52,9 +52,9 @@ export interface ProviderResponse {
 }
 
 /** `fetch` in the shape of `stream`; cancelling the reader ends a pending read even when the fetch ignores the signal. */
-function streamOverFetch(fetch: (url: string, init: RequestInit) => Promise<Response>) {
+function streamOverFetch(fetchFn: (url: string, init: RequestInit) => Promise<Response>) {
   return async (url: string, init: ProviderRequest): Promise<ProviderResponse> => {
-    const res = await fetch(url, init);
+    const res = await fetchFn(url, init);
     const headers: Record<string, string> = {};
     res.headers.forEach((value, name) => (headers[name] = value));
     const reader = res.body?.getReader();
