@@ -145,3 +145,43 @@ describe("inside tenant A's transaction", () => {
     await expect(withTenant(database.db, a, (tx) => sql`update audit_events set action = 'x'`.execute(tx))).rejects.toThrow(/permission denied/);
   });
 });
+
+describe('the held-back BEGIN (db/deferred-begin.ts)', () => {
+  // One client message holds BEGIN and the first statement when the two travel together: the
+  // statement's start time is then the transaction's.
+  const sameMessage = async (tx: Parameters<Parameters<typeof withTenant>[2]>[0], params: boolean) =>
+    (params
+      ? await sql<{ same: boolean }>`select transaction_timestamp() = statement_timestamp() and ${1} = 1 as same`.execute(tx)
+      : await sql<{ same: boolean }>`select transaction_timestamp() = statement_timestamp() as same`.execute(tx)
+    ).rows[0]?.same;
+
+  it('sends BEGIN with the first statement when it has no parameters, and alone before one that has', async () => {
+    // PGlite's clock is too coarse to tell two messages apart: there only the held BEGIN is checked.
+    const stamped = database.kind === 'postgres';
+    await database.db.transaction().execute(async (tx) => {
+      expect(await sameMessage(tx, false)).toBe(true);
+      if (stamped) expect(await sameMessage(tx, false)).toBe(false);
+    });
+    await database.db.transaction().execute(async (tx) => {
+      if (stamped) expect(await sameMessage(tx, true)).toBe(false);
+      expect((await sql<{ role: string }>`select current_user as role`.execute(tx)).rows[0]?.role).toBe('cloop_app');
+    });
+  });
+
+  it('binds a tenant transaction in the round trip of its BEGIN, and still rolls back as one', async () => {
+    await withTenant(database.db, a, async (tx) => {
+      expect((await sql<{ t: string }>`select current_setting('app.tenant_id') as t`.execute(tx)).rows[0]?.t).toBe(a);
+    });
+    const name = `rolled back ${Date.now()}`;
+    await expect(
+      withTenant(database.db, a, async (tx) => {
+        await tx.insertInto('sites').values({ tenant_id: a, name, embed_key: `k-${name}` }).execute();
+        throw new Error('after the insert');
+      }),
+    ).rejects.toThrow('after the insert');
+    expect(await withTenant(database.db, a, (tx) => tx.selectFrom('sites').select('id').where('name', '=', name).execute())).toEqual([]);
+    // A transaction that ran nothing sent nothing, and the connection is usable after it.
+    await database.db.transaction().execute(async () => {});
+    expect((await sql<{ one: number }>`select 1 as one`.execute(database.db)).rows).toEqual([{ one: 1 }]);
+  });
+});
