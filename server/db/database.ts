@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import { Kysely, PostgresDialect, sql, type PostgresPool } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.ts';
-import { deferBeginPool } from './deferred-begin.ts';
 import { migrate } from './migrate.ts';
 import { PGliteDialect, Serializer } from './pglite-dialect.ts';
 import { ensureTemplate, seedFromTemplate } from './pglite-template.ts';
@@ -93,7 +92,7 @@ function openPostgres(url: string, poolMax: number): Opened {
     p.on('error', () => {});
     p.on('connect', (client) => client.on('error', () => {}));
   }
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: deferBeginPool(pool) as unknown as PostgresPool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     kind: 'postgres',
     db,

@@ -11,7 +11,6 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
-import { DeferredBegin } from './deferred-begin.ts';
 
 /**
  * PGlite has one connection: every unit of work (a query or a whole transaction) waits its turn.
@@ -40,24 +39,13 @@ export class Serializer {
   }
 }
 
-type PGliteResult = { rows: unknown[]; affectedRows?: number };
-
 class PGliteConnection implements DatabaseConnection {
-  /** BEGIN held back until the transaction's first statement (see deferred-begin.ts). */
-  readonly deferred: DeferredBegin<PGliteResult>;
-
-  constructor(pg: PGlite) {
-    this.deferred = new DeferredBegin<PGliteResult>({
-      run: (sql, params) => pg.query(sql, params as unknown[], { rowMode: 'object' }),
-      runAfterBegin: async (sql) => (await pg.exec(`begin;\n${sql}`)).at(-1)!,
-      unsent: () => ({ rows: [] }),
-    });
-  }
+  constructor(private readonly pg: PGlite) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.deferred.query(query.sql, query.parameters);
+    const result = await this.pg.query<R>(query.sql, query.parameters as unknown[], { rowMode: 'object' });
     return {
-      rows: result.rows as R[],
+      rows: result.rows,
       ...(result.affectedRows !== undefined ? { numAffectedRows: BigInt(result.affectedRows) } : {}),
     };
   }
@@ -109,7 +97,6 @@ class PGliteDriver implements Driver {
   }
 
   async releaseConnection(conn: DatabaseConnection): Promise<void> {
-    this.connection.deferred.reset();
     this.releases.get(conn)?.();
     this.releases.delete(conn);
   }

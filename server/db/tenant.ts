@@ -20,9 +20,7 @@ export async function withTenant<T>(db: Kysely<DB>, tenantId: string, fn: (tx: T
   if (!isUuid(tenantId)) throw appError('not_found');
   return runThenCommitHooks(db, async (tx) => {
     // One statement (`set_config('role', …)` is `SET LOCAL ROLE`): every tenant transaction pays it.
-    // Without parameters (the id is a checked UUID, written in) it travels with the held-back BEGIN
-    // as one round trip (db/deferred-begin.ts).
-    await sql.raw(`select set_config('role', 'cloop_app', true), set_config('app.tenant_id', '${tenantId}', true)`).execute(tx);
+    await sql`select set_config('role', 'cloop_app', true), set_config('app.tenant_id', ${tenantId}, true)`.execute(tx);
     return fn(tx);
   });
 }
