@@ -112,7 +112,7 @@ export class PGliteDialect implements Dialect {
   constructor(
     private readonly pg: PGlite,
     private readonly serializer: Serializer,
-    private readonly beforeUse: () => Promise<void> = async () => {},
+    private readonly beforeUse: () => Promise<void>,
   ) {}
 
   createAdapter() {

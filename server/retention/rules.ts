@@ -1,4 +1,4 @@
-import { terminationRetentionDays } from '../tenants/tenants.service.ts';
+import { terminationRetentionDays } from '../../contracts/tenants.ts';
 import { tiers, type Tier } from '../tenants/tiers.ts';
 
 /**

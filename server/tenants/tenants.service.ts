@@ -87,8 +87,6 @@ export async function exportTenant(deps: TenantsDeps, actor: Actor, requestId: s
   });
 }
 
-export { terminationRetentionDays } from '../../contracts/tenants.ts';
-
 /**
  * Terminates the account (Owner only, confirmed by typing its name): the widget and the dashboard
  * stop at once, every session in it ends, and the data is kept for 30 days before it is purged.

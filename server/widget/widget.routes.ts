@@ -39,9 +39,12 @@ function sseWriter(res: ServerResponse, windowMs: number) {
   let pending = '';
   let timer: NodeJS.Timeout | null = null;
   let lastWrite = 0;
-  const flush = () => {
+  const cancelTimer = () => {
     if (timer) clearTimeout(timer);
     timer = null;
+  };
+  const flush = () => {
+    cancelTimer();
     if (pending && !res.writableEnded) res.write(pending);
     pending = '';
     lastWrite = performance.now();
@@ -55,8 +58,7 @@ function sseWriter(res: ServerResponse, windowMs: number) {
       else timer ??= setTimeout(flush, windowMs - since);
     },
     end() {
-      if (timer) clearTimeout(timer);
-      timer = null;
+      cancelTimer();
       if (!res.writableEnded) res.end(pending);
       pending = '';
     },

@@ -15,9 +15,7 @@ export function fetcherAsFetch(fetcher: Fetcher, opts: { maxBytes?: number; tota
       method: method as 'GET' | 'POST' | 'HEAD',
       headers,
       ...(body !== undefined ? { body } : {}),
-      ...(init.signal ? { signal: init.signal } : {}),
-      ...(opts.maxBytes ? { maxBytes: opts.maxBytes } : {}),
-      ...(opts.totalMs ? { totalMs: opts.totalMs } : {}),
+      ...callOptions(init.signal ?? undefined, opts),
     };
     const result = await fetcher.fetch(url, request);
     const status = result.status;
@@ -36,9 +34,16 @@ export function fetcherAsStream(fetcher: Fetcher, opts: { maxBytes?: number; tot
       method: init.method,
       headers: init.headers,
       ...(init.body !== undefined ? { body: init.body } : {}),
-      ...(init.signal ? { signal: init.signal } : {}),
-      ...(opts.maxBytes ? { maxBytes: opts.maxBytes } : {}),
-      ...(opts.totalMs ? { totalMs: opts.totalMs } : {}),
+      ...callOptions(init.signal, opts),
     });
+  };
+}
+
+/** The caller's signal and the adapter's caps, as the fetcher takes them (absent ones left out). */
+function callOptions(signal: AbortSignal | undefined, opts: { maxBytes?: number; totalMs?: number }) {
+  return {
+    ...(signal ? { signal } : {}),
+    ...(opts.maxBytes ? { maxBytes: opts.maxBytes } : {}),
+    ...(opts.totalMs ? { totalMs: opts.totalMs } : {}),
   };
 }

@@ -114,8 +114,7 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ChatModel {
     let chunks: AsyncIterator<Uint8Array> | undefined;
     const stop = () => void chunks?.return?.()?.catch(() => {});
     // The request's signal ends a pending read of the body; stopping the iterator covers a client that does not tie them.
-    const onAbort = stop;
-    both.addEventListener('abort', onAbort, { once: true });
+    both.addEventListener('abort', stop, { once: true });
     let status: number | null = null;
 
     const fail = (reason: LlmFailure, retry: boolean, retryAfter?: number): Failure => ({
@@ -155,7 +154,7 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ChatModel {
         return fail(status === 401 || status === 403 ? 'unauthorized' : 'rejected', false);
       }
       if (!chunks) return fail('invalid_response', false);
-      if (both.aborted) onAbort();
+      if (both.aborted) stop();
       const decoder = new TextDecoder();
       const parser = createSseParser();
       // A server that ignored `stream: true` answers with one JSON completion: parsed whole as one event.
@@ -210,7 +209,7 @@ export function createOpenAiChatModel(opts: OpenAiChatModelOptions): ChatModel {
       return null;
     } finally {
       clearTimeout(stallTimer);
-      both.removeEventListener('abort', onAbort);
+      both.removeEventListener('abort', stop);
       stop();
     }
   }
