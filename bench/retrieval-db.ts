@@ -57,7 +57,7 @@ export async function loadCorpus(url: string, corpus: ReturnType<typeof createCo
   const pool = new pg.Pool({ connectionString: url, max: opts.loaders + 1 });
   try {
     const q = (text: string, values?: unknown[]) => pool.query(text, values);
-    await q('drop index if exists chunks_tsv');
+    await q('drop index if exists chunks_site_tsv');
     for (const t of corpus.tenants) await q(`insert into tenants (id, name, tier) values ($1, 'bench', 'business')`, [t]);
     const sourceOf = new Map<string, string>();
     for (const s of corpus.sites) {
@@ -150,8 +150,8 @@ export async function loadCorpus(url: string, corpus: ReturnType<typeof createCo
       log(`${what} built in ${s.toFixed(1)} s`);
       return s;
     };
-    // The same definition as migration 0003.
-    const ginS = await build('GIN (tsv)', 'create index chunks_tsv on chunks using gin (tsv)');
+    // The same definition as migration 0013.
+    const ginS = await build('GIN (site_id, tsv)', 'create index chunks_site_tsv on chunks using gin (site_id, tsv)');
     const t0 = performance.now();
     await q('vacuum analyze chunks');
     await q('analyze documents');

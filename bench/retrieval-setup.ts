@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Database } from '../server/db/database.ts';
 import { withTenant } from '../server/db/tenant.ts';
 import { hybridSearch, vectorLiteral } from '../server/knowledge/retrieval.ts';
+import { reconcileSiteIndexes } from '../server/knowledge/site-upkeep.system.ts';
 import { createCorpus, type CorpusSpec, type Query } from './retrieval-data.ts';
 import { adminQuery, databaseUrl, loadCorpus, openBenchDatabase, syntheticModel, type LoadTimings } from './retrieval-db.ts';
 import { benchLog } from './run.ts';
@@ -105,6 +106,14 @@ export async function prepare(corpus: ReturnType<typeof createCorpus>, opts: { k
           const site = corpus.sites[Number(r.name.replace('site ', ''))]!;
           site.id = r.id;
           site.tenantId = r.tenant_id;
+        }
+        // What the upkeep job would do after an upgrade (indexes of an earlier version replaced).
+        const database = await openBenchDatabase(url);
+        try {
+          const { created, dropped } = await reconcileSiteIndexes(database);
+          if (created.length || dropped.length) log(`per-site indexes: ${created.length} built, ${dropped.length} dropped by the production job`);
+        } finally {
+          await database.close();
         }
         return { name, url, timings: null };
       }

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { exactScanBelow, hnswEfSearch, vectorLiteral } from '../server/knowledge/retrieval.ts';
 import { createCorpus } from './retrieval-data.ts';
 import { adminQuery, openBenchDatabase } from './retrieval-db.ts';
+import { siteIndexPrefix } from '../server/knowledge/site-upkeep.system.ts';
 import { adminUrl, backendCpuSeconds, benchSpec, created, exactTopK, keep, perSite, prepare, quantile, recall, timedSearch } from './retrieval-setup.ts';
 import { benchLog, runBench } from './run.ts';
 
@@ -89,7 +90,7 @@ async function main(): Promise<Record<string, unknown>> {
       log(`baseline global HNSW index built in ${baselineBuildS.toFixed(1)} s`);
       await client.query('begin');
       try {
-        const partial = await client.query<{ indexname: string }>(`select indexname from pg_indexes where tablename = 'chunks' and indexname like 'chunks_embedding_site_%'`);
+        const partial = await client.query<{ indexname: string }>(`select indexname from pg_indexes where tablename = 'chunks' and indexname like $1`, [`${siteIndexPrefix}%`]);
         for (const { indexname } of partial.rows) await client.query(`drop index ${indexname}`);
         await client.query('set local role cloop_app');
         const naiveQuery = 'select id from chunks where site_id = $1 order by embedding <=> $2::vector limit $3';

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.ts';
@@ -138,7 +139,7 @@ async function openPGlite(dir: string | null): Promise<Opened> {
   if (dir) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pglite = await PGlite.create({
     ...(dir ? { dataDir: dir } : {}),
-    extensions: { vector },
+    extensions: { vector, btree_gin },
     startParams: pgliteStartParams,
     parsers: { 20: (v: string) => Number(v) },
   });
