@@ -61,7 +61,7 @@ export async function loadCorpus(url: string, corpus: ReturnType<typeof createCo
     for (const t of corpus.tenants) await q(`insert into tenants (id, name, tier) values ($1, 'bench', 'business')`, [t]);
     const sourceOf = new Map<string, string>();
     for (const s of corpus.sites) {
-      await q(`insert into sites (id, tenant_id, name, embed_key, chunk_count, settings) values ($1, $2, $3, $4, $5, '{"languages":["en"]}')`, [s.id, s.tenantId, `site ${s.index}`, `bench-${s.id}`, s.size]);
+      await q(`insert into sites (id, tenant_id, name, embed_key, chunk_count, settings, embedding_model) values ($1, $2, $3, $4, $5, '{"languages":["en"]}', $6)`, [s.id, s.tenantId, `site ${s.index}`, `bench-${s.id}`, s.size, syntheticModel]);
       const src = await q(`insert into sources (tenant_id, site_id, kind, url, status) values ($1, $2, 'website', $3, 'ready') returning id`, [s.tenantId, s.id, `https://site-${s.index}.example/`]);
       sourceOf.set(s.id, src.rows[0].id as string);
     }

@@ -85,7 +85,7 @@ export async function backendCpuSeconds(database: Database): Promise<number> {
 
 /** Reuses the kept database when it holds this corpus; otherwise creates and loads a fresh one. */
 export async function prepare(corpus: ReturnType<typeof createCorpus>, opts: { keep: boolean } = { keep }): Promise<{ name: string; url: string; timings: LoadTimings | null }> {
-  const fingerprint = JSON.stringify({ ...benchSpec, v: 2 });
+  const fingerprint = JSON.stringify({ ...benchSpec, v: 3 });
   const name = opts.keep ? 'cloop_bench_retrieval' : `cloop_bench_retrieval_${process.pid}_${Date.now().toString(36)}`;
   const url = databaseUrl(adminUrl, name);
   if (opts.keep) {

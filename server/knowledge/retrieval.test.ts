@@ -4,7 +4,7 @@ import { openTestDatabase } from '../../test/harness.ts';
 import type { Database } from '../db/database.ts';
 import { withSystem, withTenant } from '../db/tenant.ts';
 import { createLocalEmbedder } from '../platform/embeddings/local.ts';
-import { exactScanBelow, hybridSearch, textCandidates } from './retrieval.ts';
+import { exactScanBelow, hybridSearch, textCandidates, vectorCandidates } from './retrieval.ts';
 import { reconcileSiteIndexes, refreshSiteTerms, siteIndexName } from './site-upkeep.system.ts';
 import { storeDocument } from './store.ts';
 
@@ -274,6 +274,29 @@ describe('per-site partial HNSW indexes', () => {
     expect(run.created).toContain(siteIndexName(big.siteId));
     expect(run.dropped).toContain(old);
     expect((await database.executeSql(`select 1 from pg_class where relname = $1`, [old])).rows).toEqual([]);
+  });
+
+  it('while a large site is re-embedded, its index is scanned on past the other model\'s chunks; once converted, not', async () => {
+    const f = await newTenantSite('large, being re-embedded');
+    await store(f, 'https://r.example/old', 'Old', Array.from({ length: 400 }, (_, i) => `Orchid note ${i}: water and light.`));
+    await store(f, 'https://r.example/new', 'New', ['Orchid roots need air.', 'Orchid pots need holes.']);
+    const newIds = await withTenant(database.db, f.tenantId, async (tx) => {
+      await sql`update chunks set embedding_model = 'old-model' where site_id = ${f.siteId} and url = 'https://r.example/old'`.execute(tx);
+      await tx.updateTable('sites').set({ chunk_count: exactScanBelow, embedding_model: 'old-model' }).where('id', '=', f.siteId).execute();
+      return (await tx.selectFrom('chunks').select('id').where('site_id', '=', f.siteId).where('url', '=', 'https://r.example/new').execute()).map((r) => r.id).sort();
+    });
+    await reconcileSiteIndexes(database);
+    const { vectors } = await embedder.embed(['orchid note water light'], { purpose: 'query' });
+    const leg = () =>
+      withTenant(database.db, f.tenantId, async (tx) => {
+        const found = await vectorCandidates(tx, { id: f.siteId, chunkCount: exactScanBelow }, { vector: vectors[0]!, model: embedder.model }, 40);
+        const { rows } = await sql<{ mode: string }>`select current_setting('hnsw.iterative_scan') as mode`.execute(tx);
+        return { ids: found.map((c) => c.id).sort(), mode: rows[0]!.mode };
+      });
+    // 400 nearer chunks of the old model fill the candidate list; scanning on finds the two of the question's model.
+    expect(await leg()).toEqual({ ids: newIds, mode: 'relaxed_order' });
+    await withTenant(database.db, f.tenantId, (tx) => tx.updateTable('sites').set({ embedding_model: embedder.model }).where('id', '=', f.siteId).execute());
+    expect((await leg()).mode).toBe('off');
   });
 
   it('no global HNSW index remains on chunks', async () => {
