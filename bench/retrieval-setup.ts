@@ -63,7 +63,7 @@ export async function exactTopK(client: pg.PoolClient, q: Query, k: number): Pro
 export async function timedSearch(database: Database, q: Query, mode: 'hybrid' | 'vector' | 'fulltext', limit = 10) {
   const site = { id: q.site.id, languages: ['en'], chunkCount: q.site.size };
   const t0 = performance.now();
-  const hits = await withTenant(database.db, q.site.tenantId, (tx) => hybridSearch(tx, site, { text: q.text, vector: q.vector, model: syntheticModel }, { limit, mode }));
+  const hits = await withTenant(database.db, q.site.tenantId, (tx) => hybridSearch(tx, site, { text: q.text, vector: q.vector, model: syntheticModel }, { limit, mode, aside: { database, tenantId: q.site.tenantId } }));
   return { ms: performance.now() - t0, ids: hits.map((h) => h.chunkId) };
 }
 

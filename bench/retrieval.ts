@@ -196,6 +196,7 @@ async function main(): Promise<Record<string, unknown>> {
       loadavg_after: os.loadavg().map(round2),
       cpus: os.availableParallelism(),
       postgres: (await adminQuery(adminUrl, 'show server_version')).rows[0].server_version,
+      shared_buffers: (await adminQuery(adminUrl, 'show shared_buffers')).rows[0].shared_buffers,
       pgvector: (await adminQuery(url, `select extversion from pg_extension where extname = 'vector'`)).rows[0]?.extversion,
     };
   } finally {

@@ -123,7 +123,7 @@ async function prepare(deps: ChatDeps, input: ChatInput, safeQuestion: string, o
       if (!turn) throw appError('conversation_not_found');
       if (!embedded) return { turn, hits: [] };
       await meter(tx);
-      const hits = await hybridSearch(tx, { id: site.id, languages: site.settings.languages, chunkCount: site.chunkCount }, { text: safeQuestion, vector: embedded.vectors[0]!, model: deps.embedder.model }, { limit: 8 });
+      const hits = await hybridSearch(tx, { id: site.id, languages: site.settings.languages, chunkCount: site.chunkCount }, { text: safeQuestion, vector: embedded.vectors[0]!, model: deps.embedder.model }, { limit: 8, aside: { database: deps.database, tenantId: site.tenantId } });
       // The conversation's entry page as context: its passages rank a little higher.
       if (turn.entryPage) for (const h of hits) if (h.url === turn.entryPage) h.score += 1 / 120;
       return { turn, hits: hits.sort((a, b) => b.score - a.score) };

@@ -30,6 +30,11 @@ export interface Database {
   readonly executeSql: ExecuteSql;
   /** Runs `fn` in one owner transaction (commit on success, rollback on throw). */
   rawTransaction<T>(fn: (tx: RawTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Application connections a new transaction could take right now without waiting (idle ones and
+   * room to open more, less those already waited for); always 0 on PGlite's single session.
+   */
+  spareConnections(): number;
   /** Throws when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -117,6 +122,7 @@ function openPostgres(url: string, poolMax: number): Opened {
         client.release();
       }
     },
+    spareConnections: () => pool.idleCount + Math.max(0, poolMax - pool.totalCount) - pool.waitingCount,
     ping: async () => {
       await sql`select 1`.execute(db);
     },
@@ -192,6 +198,7 @@ async function openPGlite(dir: string | null): Promise<Opened> {
           }),
         ),
       ),
+    spareConnections: () => 0,
     ping: async () => {
       await sql`select 1`.execute(db);
     },

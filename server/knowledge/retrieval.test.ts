@@ -210,6 +210,33 @@ describe('hybridSearch', () => {
     expect((await search(a, 'secret orchid fertilizer recipe', 'hybrid', 10)).every((h) => !h.text.includes('Secret'))).toBe(true);
   });
 
+  it("a large site's text leg runs on a second connection when one is spare, with the same hits", async () => {
+    const f = await newTenantSite('large, two legs at once');
+    await store(f, 'https://l.example/orchids', 'Orchids', ['Water orchids once a week.', 'Orchid roots need air.', 'Repot orchids in bark.']);
+    await store(f, 'https://l.example/ferns', 'Ferns', ['Ferns like shade and humid air.']);
+    await withTenant(database.db, f.tenantId, (tx) => tx.updateTable('sites').set({ chunk_count: exactScanBelow }).where('id', '=', f.siteId).execute());
+    await refreshSiteTerms(database);
+    const { vectors } = await embedder.embed(['orchid roots air'], { purpose: 'query' });
+    let spareSeen: number[] = [];
+    const run = (spare: (() => number) | null) =>
+      withTenant(database.db, f.tenantId, (tx) =>
+        hybridSearch(
+          tx,
+          { id: f.siteId, languages: ['en'], chunkCount: exactScanBelow },
+          { text: 'orchid roots air', vector: vectors[0]!, model: embedder.model },
+          { limit: 3, ...(spare ? { aside: { database: { db: database.db, spareConnections: () => (spareSeen.push(spare()), spareSeen.at(-1)!) }, tenantId: f.tenantId } } : {}) },
+        ),
+      );
+    const alone = await run(null);
+    expect(alone[0]!.text).toBe('Orchid roots need air.');
+    expect(await run(() => database.spareConnections())).toEqual(alone);
+    // PGlite has one session: never two legs at once. PostgreSQL's pool had room.
+    expect(spareSeen[0]! > 0).toBe(database.kind === 'postgres');
+    spareSeen = [];
+    expect(await run(() => 0)).toEqual(alone);
+    expect(spareSeen).toEqual([0]);
+  });
+
   it('answers in every mode; a word no chunk has finds nothing in the text leg', async () => {
     expect((await search(a, 'cactus sun', 'vector')).every((h) => h.textRank === null)).toBe(true);
     expect((await search(a, 'cactus sun', 'fulltext'))[0]!.url).toBe('https://a.example/cacti');

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { SearchHit } from '../../contracts/knowledge.ts';
-import type { TenantTx } from '../db/tenant.ts';
+import type { Database } from '../db/database.ts';
+import { withTenant, type TenantTx } from '../db/tenant.ts';
 import { queryConfigs } from './languages.ts';
 
 export type { SearchHit } from '../../contracts/knowledge.ts';
@@ -25,6 +26,20 @@ export function vectorLiteral(v: number[]): string {
   return `[${v.map((x) => (Number.isFinite(x) ? x.toFixed(6) : '0')).join(',')}]`;
 }
 
+/**
+ * Where the text leg may run while the vector leg runs in the caller's transaction: a second
+ * transaction of the same tenant on another connection. Used for sites with their own HNSW index
+ * (≥ exactScanBelow chunks), where each leg costs several ms of database time (on bench:retrieval's
+ * 57k-chunk site ~8 ms vector, ~5 ms text): the search then waits for the slower leg, not the sum.
+ * Only when a connection is spare right now — a search never waits for the pool while holding one
+ * (two searches each holding one and waiting for a second would stall each other); otherwise, and on
+ * PGlite, the legs run one after the other as before.
+ */
+export interface Aside {
+  database: Pick<Database, 'db' | 'spareConnections'>;
+  tenantId: string;
+}
+
 /** A candidate of one leg: the chunk and the leg's value (cosine distance, or text score). */
 export interface Candidate {
   id: number;
@@ -41,12 +56,25 @@ export async function hybridSearch(
   site: { id: string; languages: string[]; chunkCount: number },
   /** The question, its vector and the model that made it: only chunks embedded by that model are vector candidates. */
   query: { text: string; vector: number[]; model: string },
-  opts: { limit: number; candidates?: number; mode?: 'hybrid' | 'vector' | 'fulltext' },
+  opts: { limit: number; candidates?: number; mode?: 'hybrid' | 'vector' | 'fulltext'; aside?: Aside },
 ): Promise<SearchHit[]> {
   const candidates = opts.candidates ?? Math.max(40, opts.limit * 4);
   const mode = opts.mode ?? 'hybrid';
-  const vector = mode === 'fulltext' ? [] : await vectorCandidates(tx, site, query, candidates);
-  const text = mode === 'vector' ? [] : await textCandidates(tx, site, query.text, candidates);
+  const { aside } = opts;
+  let vector: Candidate[];
+  let text: Candidate[];
+  if (mode === 'hybrid' && aside && site.chunkCount >= exactScanBelow && aside.database.spareConnections() > 0) {
+    const legs = await Promise.allSettled([
+      vectorCandidates(tx, site, query, candidates),
+      withTenant(aside.database.db, aside.tenantId, (other) => textCandidates(other, site, query.text, candidates)),
+    ]);
+    // Both have settled: a failed leg never leaves the other running on the caller's transaction.
+    for (const leg of legs) if (leg.status === 'rejected') throw leg.reason;
+    [vector, text] = legs.map((leg) => (leg as PromiseFulfilledResult<Candidate[]>).value) as [Candidate[], Candidate[]];
+  } else {
+    vector = mode === 'fulltext' ? [] : await vectorCandidates(tx, site, query, candidates);
+    text = mode === 'vector' ? [] : await textCandidates(tx, site, query.text, candidates);
+  }
 
   const ranked = new Map<number, { score: number; similarity: number | null; vectorRank: number | null; textRank: number | null }>();
   const entry = (id: number) => ranked.get(id) ?? ranked.set(id, { score: 0, similarity: null, vectorRank: null, textRank: null }).get(id)!;

@@ -16,7 +16,7 @@ export async function searchSite(deps: Pick<Deps, 'database' | 'embedder'>, acto
     const site = await tx.selectFrom('sites').select(['id', 'settings', 'chunk_count']).where('id', '=', siteId).executeTakeFirst();
     if (!site) throw appError('site_not_found');
     const languages = siteSettings.parse(site.settings).languages;
-    return hybridSearch(tx, { id: site.id, languages, chunkCount: site.chunk_count }, { text: body.query, vector: vectors[0]!, model: deps.embedder.model }, { limit: body.limit, mode: body.mode });
+    return hybridSearch(tx, { id: site.id, languages, chunkCount: site.chunk_count }, { text: body.query, vector: vectors[0]!, model: deps.embedder.model }, { limit: body.limit, mode: body.mode, aside: { database: deps.database, tenantId: actor.tenantId } });
   });
   return { items };
 }
