@@ -9,8 +9,8 @@ import { exactScanBelow } from './retrieval.ts';
 // Per-site partial indexes. A global HNSW index filtered by site loses recall (0.74 at default
 // settings on 200k chunks in 20 sites) and every chunk insert pays for it; a site's own index holds
 // only its rows, so it needs no filtering inside the index. Built with ef_construction 128: on
-// bench:retrieval's hardest site (45k chunks, 48 questions) recall@10 at ef_search 300 is 0.992, where
-// ef_construction 64 needed ef_search 400 for 0.967 (the vector leg's cost grows with ef_search).
+// bench:retrieval's hardest site (45k chunks, 48 questions) recall@10 at ef_search 400 is 0.985–0.998,
+// where ef_construction 64 gave 0.967.
 // Full text needs no per-site index: `chunks_site_tsv` (migration 0013) is keyed by site.
 
 /** A site with at least this many chunks gets its own index (below it retrieval scans exactly). */
