@@ -82,13 +82,13 @@ export async function queueReembeds(deps: Pick<Deps, 'database' | 'queue' | 'emb
   return due.length;
 }
 
-// Every 5 minutes one process (a singleton job per slot) looks for due re-syncs.
+// Every 5 minutes one process looks for due re-syncs: one job per 5-minute slot however many
+// processes ask (also after it has run).
 function startResyncTimer(deps: Deps, firstTickAfterMs: number): void {
   const tick = () => {
-    const slot = Math.floor(Date.now() / 300_000);
-    void deps.queue.send(knowledgeQueues.schedule, {}, { singletonKey: `resync-${slot}` }).catch(() => {});
+    void deps.queue.send(knowledgeQueues.schedule, {}, { singletonKey: 'resync', oncePerSeconds: 300 }).catch(() => {});
     // Also catches deleted sources (statistics) and deleted sites (their indexes).
-    void deps.queue.send(knowledgeQueues.siteUpkeep, {}, { singletonKey: `site-upkeep-${slot}` }).catch(() => {});
+    void deps.queue.send(knowledgeQueues.siteUpkeep, {}, { singletonKey: 'site-upkeep-periodic', oncePerSeconds: 300 }).catch(() => {});
   };
   startTicking(tick, 300_000, firstTickAfterMs);
 }

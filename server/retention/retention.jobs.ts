@@ -15,9 +15,10 @@ export async function startRetentionWorkers(deps: Deps, firstTickAfterMs = 0): P
   startSweepTimer(deps, firstTickAfterMs);
 }
 
-// Every hour (and once soon after start) this process asks for a sweep; concurrent sweeps split the
-// work (row locks with SKIP LOCKED, one purger per tenant at a time), so more processes are harmless.
+// Every hour (and once soon after start) this process asks for a sweep; the queue keeps one sweep
+// job per clock hour however many processes ask (also after it has run). Concurrent sweeps would
+// split the work anyway (row locks with SKIP LOCKED, one purger per tenant at a time).
 function startSweepTimer(deps: Deps, firstTickAfterMs: number): void {
-  const tick = () => void deps.queue.send(retentionQueues.sweep, {}, { singletonKey: `retention-${Math.floor(Date.now() / hourMs)}` }).catch(() => {});
+  const tick = () => void deps.queue.send(retentionQueues.sweep, {}, { singletonKey: 'retention', oncePerSeconds: hourMs / 1000 }).catch(() => {});
   startTicking(tick, hourMs, firstTickAfterMs);
 }

@@ -64,6 +64,25 @@ describe('job queue', () => {
     expect(seen).toEqual(['after']);
   });
 
+  it('runs periodic work once per slot, however many processes ask and also after it ran', async () => {
+    const name = queueName();
+    await queue.define(name);
+    let runs = 0;
+    await queue.work(name, async () => void runs++);
+    const ask = () => queue.send(name, {}, { singletonKey: 'periodic', oncePerSeconds: 3600 });
+    const hour = Math.floor(Date.now() / 3_600_000);
+    expect(await ask()).toBeTruthy();
+    expect(await ask()).toBeNull();
+    await eventually(() => runs === 1);
+    // Another process asking later in the same hour, after the sweep has run, gets nothing queued.
+    await eventually(async () => (await database.executeSql(`select 1 from pgboss.job where name = $1 and state = 'completed'`, [name])).rows.length === 1);
+    // (Unless the clock crossed into the next hour meanwhile: that is a new slot.)
+    if (Math.floor(Date.now() / 3_600_000) === hour) expect(await ask()).toBeNull();
+    // Without the slot, a finished singleton may be queued again.
+    expect(await queue.send(name, {}, { singletonKey: 'periodic' })).toBeTruthy();
+    await eventually(() => runs === 2);
+  });
+
   it('retries a failing job until it succeeds', async () => {
     const name = queueName();
     await queue.define(name, { retryLimit: 3, retryDelaySeconds: 1, retryBackoff: false });

@@ -18,6 +18,11 @@ export interface QueueDefinition {
 export interface SendOptions {
   tx?: Transaction<DB>;
   singletonKey?: string;
+  /**
+   * At most one job of this name (and singletonKey) per slot of this many seconds, counting jobs
+   * that already ran: periodic work asked for by every process runs once per slot.
+   */
+  oncePerSeconds?: number;
   startAfterSeconds?: number;
   /** Jobs of one group (a tenant) share the group's concurrency cap, across every worker process. */
   group?: { id: string; tier?: string };
@@ -103,6 +108,7 @@ export async function createJobQueue(database: Database, opts: { pollingInterval
     async send(name, data, o = {}) {
       const options = {
         ...(o.singletonKey ? { singletonKey: o.singletonKey } : {}),
+        ...(o.oncePerSeconds ? { singletonSeconds: o.oncePerSeconds } : {}),
         ...(o.startAfterSeconds ? { startAfter: o.startAfterSeconds } : {}),
         ...(o.group ? { group: o.group } : {}),
       };
