@@ -9,12 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../server/app.ts';
-import { signinLinkFor } from '../server/auth/auth.service.ts';
+import { firstOwnerSigninLink, signinLinkFor } from '../server/auth/auth.service.ts';
 import { loadConfig } from '../server/config.ts';
-import { dashboardRoutes } from '../server/dashboard-assets/assets.routes.ts';
 import { createDeps, type Deps } from '../server/deps.ts';
 import { startWorkers } from '../server/jobs.ts';
-import { widgetAssetsRoutes } from '../server/widget-assets/assets.routes.ts';
 import { LogCapture, testRedisUrl } from '../test/harness.ts';
 import { openIsolatedTestDatabase } from '../test/isolated-database.ts';
 import { startStaticSite, type StaticSite } from '../test/static-site.ts';
@@ -56,6 +54,8 @@ export interface RunningCloop {
   logs: LogCapture;
   /** A single-use sign-in link for `email` (creating the user and their workspace on first use). */
   signinLink(email?: string): Promise<string>;
+  /** The link `npm start` prints when no sign-in provider is configured (for the first Owner). */
+  printedSigninLink(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -88,9 +88,6 @@ export async function startCloop(): Promise<RunningCloop> {
   const database = await openIsolatedTestDatabase();
   const deps = await createDeps(config, { database, logStream: logs });
   const app = await buildApp(deps);
-  // Until server/app.ts registers them itself.
-  if (!app.hasRoute({ method: 'GET', url: '/widget.js' })) await app.register(widgetAssetsRoutes, { config });
-  if (!app.hasRoute({ method: 'GET', url: '/app/*' })) await app.register(dashboardRoutes, { config });
   await startWorkers(deps);
   await app.listen({ port, host: '127.0.0.1' });
   return {
@@ -100,6 +97,7 @@ export async function startCloop(): Promise<RunningCloop> {
     helpCenter,
     logs,
     signinLink: (email = `owner-${randomUUID()}@example.com`) => signinLinkFor(deps, email),
+    printedSigninLink: () => firstOwnerSigninLink(deps),
     async close() {
       await app.close();
       await deps.close();
