@@ -5,7 +5,7 @@ import { AppError, appError } from '../errors.ts';
 import { hybridSearch, type SearchHit } from '../knowledge/retrieval.ts';
 import type { LlmEvent } from '../platform/llm/types.ts';
 import type { WidgetSite } from '../widget/site.system.ts';
-import { reserveBudget, settleBudget, type Reservation } from './budget.ts';
+import { budgetReservation, reservationOf, reserveBudget, settleBudget, type Reservation } from './budget.ts';
 import { calibrationFor, confidenceFrom, lowConfidence } from './blocks/confidence.ts';
 import { nextPhase, substantiveFromTurn } from './blocks/phase.ts';
 import { openTurn, storeAnswer, type AnswerRow, type Turn } from './chat.repo.ts';
@@ -29,36 +29,48 @@ export interface ChatInput {
   pageUrl?: string | undefined;
   language?: string | undefined;
   signal: AbortSignal;
+  /** The reservation `admitMessage` made (null: over the cap); undefined: reserved here. */
+  reservation?: Reservation | null | undefined;
 }
 
 const passagesForPrompt = 5;
 const historyTurns = 8;
 const promptTokenReserve = 6_000;
 
-/** Per-visitor and per-site limits, checked before the stream opens (so they answer 429). */
-export async function checkChatLimits(deps: ChatDeps, input: Pick<ChatInput, 'site' | 'visitorId' | 'ip' | 'conversationId'>): Promise<void> {
-  const { chat } = deps.config;
-  const checks: [string, { max: number; windowMs: number }][] = [
-    [`chat:visitor:${input.visitorId}`, chat.perVisitor],
-    [`chat:site:${input.site.id}`, chat.perSite],
-  ];
-  if (!input.conversationId) checks.push([`chat:newconv:${input.ip}`, chat.newConversationsPerIp]);
-  for (const [key, { max, windowMs }] of checks) {
-    const hit = await deps.state.hit(key, max, windowMs);
-    if (!hit.allowed) throw appError('rate_limited', undefined, undefined, { 'retry-after': String(Math.max(1, Math.ceil(hit.retryAfterMs / 1000))) });
-  }
+/** A message let through by `admitMessage`: its stream slot, and its budget reservation when one was made. */
+export interface Admitted {
+  /** Made with the limits; null when over today's cap; undefined when `answer` makes it (offline model: none; a day's first message seeds the counter). */
+  reservation: Reservation | null | undefined;
+  /** Frees the site's stream slot. */
+  free(): Promise<void>;
 }
 
-/** Holds one of the site's concurrent stream slots; the returned function frees it. */
-export async function takeStreamSlot(deps: ChatDeps, siteId: string): Promise<() => Promise<void>> {
-  const key = `chat:streams:${siteId}`;
-  const now = await deps.state.incr(key, 1, 15 * 60_000);
-  const free = async () => void (await deps.state.incr(key, -1, 15 * 60_000).catch(() => 0));
-  if (now > deps.config.chat.maxStreamsPerSite) {
-    await free();
-    throw appError('rate_limited', 'Too many conversations are running on this site right now. Try again in a moment.', undefined, { 'retry-after': '5' });
+const capOf = (site: WidgetSite) => site.dailyBudgetUsd ?? tiers[site.tier].limits.dailyBudgetUsd;
+const rateLimited = (retryAfterSeconds: number, message?: string) => appError('rate_limited', message, undefined, { 'retry-after': String(retryAfterSeconds) });
+
+/**
+ * Admits one message before the stream opens (so refusals answer 429), in one state-store call:
+ * the per-visitor, per-site and new-conversation-per-IP windows, one of the site's concurrent
+ * stream slots, and the reservation of the call's worst-case cost against the tenant's daily cap.
+ */
+export async function admitMessage(deps: ChatDeps, input: Pick<ChatInput, 'site' | 'visitorId' | 'ip' | 'conversationId'>): Promise<Admitted> {
+  const { chat } = deps.config;
+  const { site } = input;
+  const windows = [
+    { key: `chat:visitor:${input.visitorId}`, limit: chat.perVisitor.max, windowMs: chat.perVisitor.windowMs },
+    { key: `chat:site:${site.id}`, limit: chat.perSite.max, windowMs: chat.perSite.windowMs },
+  ];
+  if (!input.conversationId) windows.push({ key: `chat:newconv:${input.ip}`, limit: chat.newConversationsPerIp.max, windowMs: chat.newConversationsPerIp.windowMs });
+  const slot = { key: `chat:streams:${site.id}`, max: chat.maxStreamsPerSite, ttlMs: 15 * 60_000 };
+  const reserve = deps.llm.provider === 'offline' ? undefined : budgetReservation(site.tenantId, capOf(site), cost(deps, promptTokenReserve, chat.maxOutputTokens));
+  const result = await deps.state.admit({ windows, slot, ...(reserve ? { reserve } : {}) });
+  if (!result.admitted) {
+    if (result.refused === 'slot') throw rateLimited(5, 'Too many conversations are running on this site right now. Try again in a moment.');
+    throw rateLimited(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
   }
-  return free;
+  const reservation = reserve && result.reserved === 'taken' ? reservationOf(reserve) : result.reserved === 'over' ? null : undefined;
+  const free = async () => void (await deps.state.incr(slot.key, -1, slot.ttlMs).catch(() => 0));
+  return { reservation, free };
 }
 
 function cost(deps: ChatDeps, inputTokens: number, outputTokens: number): number {
@@ -77,10 +89,10 @@ export async function* answer(deps: ChatDeps, input: ChatInput): AsyncGenerator<
   const language = input.language ?? null;
   const capture = site.settings.emailCapture;
   const maxOut = deps.config.chat.maxOutputTokens;
-  const capUsd = site.dailyBudgetUsd ?? tiers[site.tier].limits.dailyBudgetUsd;
+  const capUsd = capOf(site);
 
-  const held: { reservation: Reservation | null; spentUsd: number } = { reservation: null, spentUsd: 0 };
-  if (deps.llm.provider !== 'offline') {
+  const held: { reservation: Reservation | null; spentUsd: number } = { reservation: input.reservation ?? null, spentUsd: 0 };
+  if (deps.llm.provider !== 'offline' && input.reservation === undefined) {
     held.reservation = await reserveBudget(deps.state, deps.database.db, site.tenantId, capUsd, cost(deps, promptTokenReserve, maxOut));
   }
   // Whatever happens from here on (an unknown conversation, a broken stream), the reservation is settled.

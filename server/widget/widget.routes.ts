@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { chatBody, leadBody, sessionBody, type ChatEvent, type HistoryResponse } from '../../contracts/widget.ts';
 import { widgetConfig } from '../../contracts/widget-config.ts';
 import { newSecret } from '../auth/tokens.ts';
-import { answer, checkChatLimits, takeStreamSlot, type ChatDeps } from '../chat/chat.service.ts';
+import { admitMessage, answer, type ChatDeps } from '../chat/chat.service.ts';
 import { isUuid, withTenant } from '../db/tenant.ts';
 import { appError } from '../errors.ts';
 import { sendError, toAppError } from '../http/error-handler.ts';
@@ -139,8 +139,7 @@ export async function widgetRoutes(app: FastifyInstance, { deps }: { deps: ChatD
     const site = siteOf(request);
     const visitor = await visitorOf(request);
     const body = parse(chatBody, request.body);
-    await checkChatLimits(deps, { site, visitorId: visitor.visitorId, ip: request.ip, conversationId: body.conversationId });
-    const freeSlot = await takeStreamSlot(deps, site.id);
+    const admitted = await admitMessage(deps, { site, visitorId: visitor.visitorId, ip: request.ip, conversationId: body.conversationId });
     const abort = new AbortController();
     reply.hijack();
     const res = reply.raw;
@@ -162,7 +161,7 @@ export async function widgetRoutes(app: FastifyInstance, { deps }: { deps: ChatD
     try {
       // Run to the end even after the visitor left: the model stops (abort), and the partial answer
       // is still stored and its cost metered; `send` writes nothing to a closed response.
-      for await (const ev of answer(deps, { site, visitorId: visitor.visitorId, ip: request.ip, signal: abort.signal, ...body })) send(ev);
+      for await (const ev of answer(deps, { site, visitorId: visitor.visitorId, ip: request.ip, signal: abort.signal, ...body, reservation: admitted.reservation })) send(ev);
     } catch (err) {
       const e = toAppError(err);
       if (e.status >= 500) request.log.error({ err }, 'chat failed');
@@ -170,7 +169,7 @@ export async function widgetRoutes(app: FastifyInstance, { deps }: { deps: ChatD
     } finally {
       clearInterval(heartbeat);
       events.end();
-      await freeSlot();
+      await admitted.free();
     }
   });
 

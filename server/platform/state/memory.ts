@@ -1,4 +1,4 @@
-import type { HitResult, StateStore } from './state-store.ts';
+import type { AdmissionResult, HitResult, StateStore } from './state-store.ts';
 
 /** Options for the in-process store; `now` lets tests drive a fake clock. */
 export interface MemoryStateStoreOptions {
@@ -51,6 +51,43 @@ export function createMemoryStateStore(opts: MemoryStateStoreOptions = {}): Stat
     return entry;
   }
 
+  function hitAt(key: string, limit: number, windowMs: number, at: number): HitResult {
+    let w = windows.get(key);
+    if (!w) {
+      w = { times: [], head: 0, windowMs };
+      windows.set(key, w);
+    }
+    w.windowMs = windowMs;
+    evict(w, at - windowMs);
+    const count = w.times.length - w.head;
+    if (count < limit) {
+      w.times.push(at);
+      return { allowed: true, remaining: limit - count - 1, retryAfterMs: 0 };
+    }
+    const oldest = w.times[w.head];
+    // With no oldest entry (limit <= 0) nothing will ever leave the window; suggest a full window.
+    const retryAfterMs = oldest === undefined ? windowMs : oldest + windowMs - at;
+    if (count === 0) windows.delete(key);
+    return { allowed: false, remaining: 0, retryAfterMs };
+  }
+
+  function incrAt(key: string, by: number, ttlMs: number, at: number): number {
+    if (!Number.isSafeInteger(by)) throw new Error(`increment for ${key} is not an integer`);
+    const entry = live(key, at);
+    if (!entry) {
+      values.set(key, { value: String(by), expiresAt: at + ttl(ttlMs) });
+      return by;
+    }
+    const current = Number(entry.value);
+    // Same rule as Redis INCRBY: only integer values can be incremented.
+    if (!Number.isSafeInteger(current) || !/^-?\d+$/.test(entry.value)) {
+      throw new Error(`value at ${key} is not an integer`);
+    }
+    const next = current + by;
+    entry.value = String(next);
+    return next;
+  }
+
   // Lazy expiry alone would keep keys that are never read again; the sweep bounds memory.
   function sweep(): void {
     const at = now();
@@ -67,24 +104,7 @@ export function createMemoryStateStore(opts: MemoryStateStoreOptions = {}): Stat
     kind: 'memory',
 
     async hit(key, limit, windowMs): Promise<HitResult> {
-      const at = now();
-      let w = windows.get(key);
-      if (!w) {
-        w = { times: [], head: 0, windowMs };
-        windows.set(key, w);
-      }
-      w.windowMs = windowMs;
-      evict(w, at - windowMs);
-      const count = w.times.length - w.head;
-      if (count < limit) {
-        w.times.push(at);
-        return { allowed: true, remaining: limit - count - 1, retryAfterMs: 0 };
-      }
-      const oldest = w.times[w.head];
-      // With no oldest entry (limit <= 0) nothing will ever leave the window; suggest a full window.
-      const retryAfterMs = oldest === undefined ? windowMs : oldest + windowMs - at;
-      if (count === 0) windows.delete(key);
-      return { allowed: false, remaining: 0, retryAfterMs };
+      return hitAt(key, limit, windowMs, now());
     },
 
     async set(key, value, ttlMs) {
@@ -106,21 +126,28 @@ export function createMemoryStateStore(opts: MemoryStateStoreOptions = {}): Stat
     },
 
     async incr(key, by, ttlMs) {
-      if (!Number.isSafeInteger(by)) throw new Error(`increment for ${key} is not an integer`);
+      return incrAt(key, by, ttlMs, now());
+    },
+
+    // The same steps as redis.ts's ADMIT_LUA; atomic because nothing awaits in between.
+    async admit({ windows: checks, slot, reserve }): Promise<AdmissionResult> {
       const at = now();
-      const entry = live(key, at);
-      if (!entry) {
-        values.set(key, { value: String(by), expiresAt: at + ttl(ttlMs) });
-        return by;
+      for (let i = 0; i < checks.length; i++) {
+        const { key, limit, windowMs } = checks[i]!;
+        const hit = hitAt(key, limit, windowMs, at);
+        if (!hit.allowed) return { admitted: false, refused: 'window', window: i, retryAfterMs: hit.retryAfterMs };
       }
-      const current = Number(entry.value);
-      // Same rule as Redis INCRBY: only integer values can be incremented.
-      if (!Number.isSafeInteger(current) || !/^-?\d+$/.test(entry.value)) {
-        throw new Error(`value at ${key} is not an integer`);
+      if (incrAt(slot.key, 1, slot.ttlMs, at) > slot.max) {
+        incrAt(slot.key, -1, slot.ttlMs, at);
+        return { admitted: false, refused: 'slot' };
       }
-      const next = current + by;
-      entry.value = String(next);
-      return next;
+      if (!reserve) return { admitted: true, reserved: 'none' };
+      if (!live(reserve.readyKey, at)) return { admitted: true, reserved: 'unready' };
+      if (incrAt(reserve.key, reserve.by, reserve.ttlMs, at) > reserve.cap) {
+        incrAt(reserve.key, -reserve.by, reserve.ttlMs, at);
+        return { admitted: true, reserved: 'over' };
+      }
+      return { admitted: true, reserved: 'taken' };
     },
 
     async ping() {},

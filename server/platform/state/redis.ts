@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { HitResult, StateStore } from './state-store.ts';
+import type { AdmissionResult, HitResult, StateStore } from './state-store.ts';
 
 /** Options for the Redis store. */
 export interface RedisStateStoreOptions {
@@ -39,10 +39,57 @@ if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) 
 return value
 `;
 
-/** The client with the two scripts registered by `defineCommand`. */
+// An admission in one round trip: HIT_LUA for each window, then INCR_LUA's steps for the slot and the
+// reservation. KEYS: the windows', the slot, then (when reserving) the counter and its ready key.
+// ARGV: member, window count, (limit, window) per window, slot max and TTL, then by, cap and TTL.
+// Returns {0, window index (1-based), retry after} | {1} (slot refused) | {2, 0 taken, 1 over, 2 unready, 3 none}.
+const ADMIT_LUA = `
+local member = ARGV[1]
+local n = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 1, n do
+  local key = KEYS[i]
+  local limit = tonumber(ARGV[1 + 2 * i])
+  local window = tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local count = redis.call('ZCARD', key)
+  if count >= limit then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if oldest[2] == nil then return {0, i, window} end
+    return {0, i, tonumber(oldest[2]) + window - now}
+  end
+  redis.call('ZADD', key, now, now .. '-' .. member)
+  redis.call('PEXPIRE', key, window)
+end
+local a = 3 + 2 * n
+local function incr(key, by, ttl)
+  local value = redis.call('INCRBY', key, by)
+  if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ttl) end
+  return value
+end
+local slot = KEYS[n + 1]
+if incr(slot, 1, ARGV[a + 1]) > tonumber(ARGV[a]) then
+  incr(slot, -1, ARGV[a + 1])
+  return {1}
+end
+local counter = KEYS[n + 2]
+if counter == nil then return {2, 3} end
+if redis.call('EXISTS', KEYS[n + 3]) == 0 then return {2, 2} end
+if incr(counter, ARGV[a + 2], ARGV[a + 4]) > tonumber(ARGV[a + 3]) then
+  incr(counter, -tonumber(ARGV[a + 2]), ARGV[a + 4])
+  return {2, 1}
+end
+return {2, 0}
+`;
+
+const reservedAs = ['taken', 'over', 'unready', 'none'] as const;
+
+/** The client with the scripts registered by `defineCommand`. */
 type ScriptedRedis = Redis & {
   cloopHit(key: string, limit: number, windowMs: number, member: string): Promise<[number, number, number]>;
   cloopIncr(key: string, by: number, ttlMs: number): Promise<number>;
+  cloopAdmit(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
 };
 
 /** Longest that requests made during start-up wait for the first connection attempt. */
@@ -69,6 +116,8 @@ export function createRedisStateStore(url: string, opts: RedisStateStoreOptions 
   redis.on('error', (err: Error) => opts.onError?.(err));
   redis.defineCommand('cloopHit', { numberOfKeys: 1, lua: HIT_LUA });
   redis.defineCommand('cloopIncr', { numberOfKeys: 1, lua: INCR_LUA });
+  // The number of keys varies with the admission: given first at each call.
+  redis.defineCommand('cloopAdmit', { lua: ADMIT_LUA });
 
   // Requests made while the first connection attempt is in flight wait for its outcome, briefly;
   // after that, every command fails fast whenever the client is not connected.
@@ -124,6 +173,25 @@ export function createRedisStateStore(url: string, opts: RedisStateStoreOptions 
     async incr(key, by, ttlMs) {
       await booted();
       return redis.cloopIncr(prefix + key, by, ttl(ttlMs));
+    },
+
+    async admit({ windows, slot, reserve }): Promise<AdmissionResult> {
+      const member = `${instance}-${sequence++}`;
+      const keys = windows.map((w) => prefix + w.key);
+      keys.push(prefix + slot.key);
+      const args: (string | number)[] = [member, windows.length];
+      for (const w of windows) args.push(w.limit, ttl(w.windowMs));
+      args.push(slot.max, ttl(slot.ttlMs));
+      if (reserve) {
+        if (!Number.isSafeInteger(reserve.by)) throw new Error(`increment for ${reserve.key} is not an integer`);
+        keys.push(prefix + reserve.key, prefix + reserve.readyKey);
+        args.push(reserve.by, reserve.cap, ttl(reserve.ttlMs));
+      }
+      await booted();
+      const [kind, a, b] = await redis.cloopAdmit(keys.length, ...keys, ...args);
+      if (kind === 0) return { admitted: false, refused: 'window', window: (a as number) - 1, retryAfterMs: b as number };
+      if (kind === 1) return { admitted: false, refused: 'slot' };
+      return { admitted: true, reserved: reservedAs[a as number]! };
     },
 
     async ping() {

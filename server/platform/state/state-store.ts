@@ -7,6 +7,35 @@ export interface HitResult {
   retryAfterMs: number;
 }
 
+/** A sliding window to count one request in, as `hit` counts it. */
+export interface WindowCheck {
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * Everything one request takes from the store before it runs, checked in this order in one atomic
+ * step: the windows (each allowed one counts; the first refused one ends the check), then a slot of
+ * a concurrency counter (`incr` by 1; refused, and given back, past `max`), then a reservation on
+ * a counter (`incr` by `by`; refused, and given back, past `cap`) made only when `readyKey` exists.
+ */
+export interface Admission {
+  windows: WindowCheck[];
+  slot: { key: string; max: number; ttlMs: number };
+  reserve?: { key: string; by: number; cap: number; ttlMs: number; readyKey: string };
+}
+
+/**
+ * What `admit` did. Refused by a window (its index in `windows`) or the slot: nothing after it was
+ * tried. Admitted: the slot is taken; `reserved` is `taken`, `over` (past the cap, nothing added),
+ * `unready` (no `readyKey`, nothing tried) or `none` (no reservation asked).
+ */
+export type AdmissionResult =
+  | { admitted: false; refused: 'window'; window: number; retryAfterMs: number }
+  | { admitted: false; refused: 'slot' }
+  | { admitted: true; reserved: 'taken' | 'over' | 'unready' | 'none' };
+
 /**
  * Short-lived shared state: rate-limit windows, counters, single-use codes.
  * Two homes: in-process (`memory.ts`, embedded default) and Redis (`redis.ts`).
@@ -25,6 +54,8 @@ export interface StateStore {
   del(key: string): Promise<void>;
   /** Adds `by` to an integer counter that expires after `ttlMs` (set on creation); returns the new value. */
   incr(key: string, by: number, ttlMs: number): Promise<number>;
+  /** Checks and takes an admission's windows, slot and reservation atomically (one round trip on Redis). */
+  admit(admission: Admission): Promise<AdmissionResult>;
   /** Throws when the store is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -155,6 +155,53 @@ for (const home of homes) {
       expect(await store.get(k)).toBe('200');
     });
 
+    it('admits through windows in order: the first refused one ends the check, earlier ones counted', async () => {
+      const { store } = openFor(home);
+      const [a, b, c, slot] = [key(), key(), key(), key()];
+      const admission = { windows: [{ key: a, limit: 3, windowMs: 60_000 }, { key: b, limit: 1, windowMs: 60_000 }, { key: c, limit: 5, windowMs: 60_000 }], slot: { key: slot, max: 10, ttlMs: 60_000 } };
+      expect(await store.admit(admission)).toEqual({ admitted: true, reserved: 'none' });
+      const refused = await store.admit(admission);
+      expect(refused).toMatchObject({ admitted: false, refused: 'window', window: 1 });
+      expect(refused.admitted === false && refused.refused === 'window' && refused.retryAfterMs).toBeGreaterThan(0);
+      expect(refused.admitted === false && refused.refused === 'window' && refused.retryAfterMs).toBeLessThanOrEqual(60_000);
+      // `a` counted both times, `c` only the first; the refused admission took no slot.
+      expect(await store.hit(a, 3, 60_000)).toMatchObject({ allowed: true, remaining: 0 });
+      expect(await store.hit(c, 5, 60_000)).toMatchObject({ allowed: true, remaining: 3 });
+      expect(await store.get(slot)).toBe('1');
+    });
+
+    it('admits up to `max` slots of 300 concurrent admissions, gives a refused one back, frees by incr -1', async () => {
+      const { store } = openFor(home);
+      const slot = { key: key(), max: 50, ttlMs: 60_000 };
+      const results = await Promise.all(Array.from({ length: 300 }, () => store.admit({ windows: [], slot })));
+      expect(results.filter((r) => r.admitted)).toHaveLength(50);
+      expect(results.filter((r) => !r.admitted).every((r) => r.admitted === false && r.refused === 'slot')).toBe(true);
+      expect(await store.get(slot.key)).toBe('50');
+      await store.incr(slot.key, -1, slot.ttlMs);
+      expect(await store.admit({ windows: [], slot })).toEqual({ admitted: true, reserved: 'none' });
+      expect(await store.admit({ windows: [], slot })).toEqual({ admitted: false, refused: 'slot' });
+    });
+
+    it('reserves only on a ready counter, never past the cap, of 300 concurrent admissions', async () => {
+      const { store } = openFor(home);
+      const [counter, ready] = [key(), key()];
+      const slot = { key: key(), max: 10_000, ttlMs: 60_000 };
+      const reserve = { key: counter, by: 7, cap: 700, ttlMs: 60_000, readyKey: ready };
+      expect(await store.admit({ windows: [], slot, reserve })).toEqual({ admitted: true, reserved: 'unready' });
+      expect(await store.get(counter)).toBeNull();
+      await store.set(ready, '1', 60_000);
+      await store.incr(counter, 14, 60_000);
+      const results = await Promise.all(Array.from({ length: 300 }, () => store.admit({ windows: [], slot, reserve })));
+      expect(results.filter((r) => r.admitted && r.reserved === 'taken')).toHaveLength(98);
+      expect(results.filter((r) => r.admitted && r.reserved === 'over')).toHaveLength(202);
+      expect(await store.get(counter)).toBe('700');
+      // A window refusal or a full slot reserves nothing.
+      await store.incr(counter, -7, 60_000);
+      expect(await store.admit({ windows: [{ key: key(), limit: 0, windowMs: 1000 }], slot, reserve })).toMatchObject({ admitted: false, refused: 'window', window: 0 });
+      expect(await store.admit({ windows: [], slot: { key: key(), max: 0, ttlMs: 1000 }, reserve })).toEqual({ admitted: false, refused: 'slot' });
+      expect(await store.get(counter)).toBe('693');
+    });
+
     it('answers ping', async () => {
       const { store } = openFor(home);
       await expect(store.ping()).resolves.toBeUndefined();
