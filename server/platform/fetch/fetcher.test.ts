@@ -485,6 +485,15 @@ describe('caps and content checks', () => {
         res.writeHead(200, { 'content-type': 'text/html' });
         const t = setInterval(() => res.write('x'), 50);
         res.on('close', () => clearInterval(t));
+      } else if (kind === 'cut') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: one\n\n');
+        setTimeout(() => res.destroy(), 50).unref();
+      } else if (kind === 'events') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        let n = 0;
+        const t = setInterval(() => (++n <= 5 ? res.write(`data: ${n}\n\n`) : (clearInterval(t), res.end())), 10);
+        res.on('close', () => clearInterval(t));
       } else if (kind === 'json') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       else if (kind === 'no-type') res.writeHead(200).end('?');
       else if (kind === 'status') res.writeHead(Number(arg), { 'content-type': 'text/html' }).end('status');
@@ -542,6 +551,51 @@ describe('caps and content checks', () => {
   it('HEAD reads no body, so a large declared length is fine', async () => {
     const res = await fetcher.fetch(url('/big'), { method: 'HEAD' });
     expect([res.status, res.body.length, res.headers['content-length']]).toEqual([200, 0, String(11 * mb)]);
+  });
+
+  /** Reads a streamed body to its end; its text, or the AppError it failed with. */
+  async function readStream(path: string, opts?: Parameters<Fetcher['stream']>[1]) {
+    const res = await fetcher.stream(url(path), opts);
+    let text = '';
+    try {
+      for await (const chunk of res.body) text += chunk.toString();
+      return { text };
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return { text, error: { code: err.code, details: err.details as Record<string, unknown> } };
+    }
+  }
+
+  it('stream: hands over each chunk as it arrives, to the end of the body', async () => {
+    expect(await readStream('/events')).toEqual({ text: [1, 2, 3, 4, 5].map((n) => `data: ${n}\n\n`).join('') });
+  });
+
+  it.each([
+    { name: 'a body over the cap', path: '/big-chunked', opts: {}, reason: 'too_large', details: { which: 'wire', limit: 10 * mb } },
+    { name: 'a small cap', path: '/events', opts: { maxBytes: 20 }, reason: 'too_large', details: { limit: 20 } },
+    { name: 'a connection cut midway', path: '/cut', opts: {}, reason: 'network' },
+    { name: 'a body slower than totalMs', path: '/slow-body', opts: { totalMs: 300 }, reason: 'timeout', details: { phase: 'total' } },
+  ])('stream: $name → $reason', async ({ path, opts, reason, details }) => {
+    const { error } = await readStream(path, opts);
+    expect(error?.code).toBe('fetch_failed');
+    expect(error?.details).toMatchObject({ reason, ...details });
+  });
+
+  it("stream: the caller's abort ends a pending read with the caller's reason, and stopping early closes the body", async () => {
+    const ac = new AbortController();
+    const res = await fetcher.stream(url('/slow-body'), { signal: ac.signal });
+    const chunks = res.body[Symbol.asyncIterator]();
+    expect((await chunks.next()).done).toBe(false);
+    setTimeout(() => ac.abort(new Error('visitor left')), 50);
+    const drain = async () => {
+      while (!(await chunks.next()).done);
+    };
+    await expect(drain()).rejects.toThrow('visitor left');
+    const early = await fetcher.stream(url('/events'));
+    const it = early.body[Symbol.asyncIterator]();
+    expect((await it.next()).value.toString()).toBe('data: 1\n\n');
+    await it.return?.();
+    expect(await it.next()).toEqual({ done: true, value: undefined });
   });
 
   it("passes the caller's abort through as an abort", async () => {

@@ -4,6 +4,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { AppError } from '../../errors.ts';
 import { parseAllowList } from './allow-list.ts';
 import { BodyTooLarge, readBody, UnsupportedEncoding } from './body.ts';
+import { chunksOf } from './chunks.ts';
 import { fetchFailed, sanitizeUrl, urlNotAllowed, type HopInfo } from './fetch-errors.ts';
 import { vetUrl, type Lookup, type TargetPolicy, type VettedTarget } from './target.ts';
 
@@ -240,25 +241,17 @@ export function createFetcher(cfg: FetcherConfig): Fetcher {
         clearTimeout(ttfbTimer);
       }
       const resHeaders = flattenHeaders(res.headers);
-      async function* capped(): AsyncIterable<Buffer> {
-        let seen = 0;
-        try {
-          for await (const chunk of res.body as AsyncIterable<Buffer>) {
-            seen += chunk.length;
-            if (seen > maxBytes) throw fetchFailed('too_large', at, { limit: maxBytes, which: 'wire' });
-            yield chunk;
-          }
-        } catch (err) {
-          if (err instanceof AppError) throw err;
-          if (total.signal.aborted) throw fetchFailed('timeout', at, { phase: 'total' });
-          if (opts.signal?.aborted) throw opts.signal.reason;
-          throw fetchFailed('network', at, { error: errorCode(err) ?? 'unknown' });
-        } finally {
-          clearTimeout(totalTimer);
-          discard(res.body);
-        }
-      }
-      return { status: res.statusCode, headers: resHeaders, body: capped() };
+      const body = chunksOf(res.body, {
+        maxBytes,
+        tooLarge: () => fetchFailed('too_large', at, { limit: maxBytes, which: 'wire' }),
+        failure: (err) => {
+          if (total.signal.aborted) return fetchFailed('timeout', at, { phase: 'total' });
+          if (opts.signal?.aborted) return opts.signal.reason;
+          return fetchFailed('network', at, { error: errorCode(err) ?? 'unknown' });
+        },
+        finish: () => clearTimeout(totalTimer),
+      });
+      return { status: res.statusCode, headers: resHeaders, body };
     } catch (err) {
       clearTimeout(totalTimer);
       if (err instanceof AppError) throw err;
