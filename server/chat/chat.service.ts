@@ -107,17 +107,29 @@ export async function* answer(deps: ChatDeps, input: ChatInput): AsyncGenerator<
 type Held = { reservation: Reservation | null; spentUsd: number };
 type Options = { language: string | null; capture: 'off' | 'on_request' | 'after_first_answer'; maxOut: number; capUsd: number; overBudget: boolean };
 
+/** What `prepare` found, available before its transaction has committed; `committed` settles with the commit. */
+interface Prepared {
+  turn: Turn;
+  hits: SearchHit[];
+  committed: Promise<unknown>;
+}
+
 /**
  * Everything that must precede the model call, in ONE tenant transaction: the conversation check
  * (or a new one), the question stored and the phase moved (one statement), and hybrid retrieval.
  * The question is embedded first: that may be a network call, and no transaction waits on one.
+ * Resolves as soon as the transaction's work is done, while its COMMIT is still on the way: the
+ * caller may start the model call meanwhile (its first token takes far longer than a commit) but
+ * tells the visitor nothing before `committed` has resolved.
  */
-async function prepare(deps: ChatDeps, input: ChatInput, safeQuestion: string, overBudget: boolean): Promise<{ turn: Turn; hits: SearchHit[] }> {
+async function prepare(deps: ChatDeps, input: ChatInput, safeQuestion: string, overBudget: boolean): Promise<Prepared> {
   const { site } = input;
   const embedded = overBudget ? null : await deps.embedder.embed([safeQuestion], { purpose: 'query' });
   const meter = (tx: TenantTx) => (embedded ? meterEmbedding(tx, site.tenantId, site.id, deps.embedder.model, embedded.usage) : Promise.resolve());
+  let done!: (found: { turn: Turn; hits: SearchHit[] }) => void;
+  const found = new Promise<{ turn: Turn; hits: SearchHit[] }>((resolve) => (done = resolve));
   try {
-    return await withTenant(deps.database.db, site.tenantId, async (tx) => {
+    const committed = withTenant(deps.database.db, site.tenantId, async (tx) => {
       const turn = await openTurn(tx, {
         tenantId: site.tenantId,
         siteId: site.id,
@@ -133,13 +145,16 @@ async function prepare(deps: ChatDeps, input: ChatInput, safeQuestion: string, o
       });
       // Another visitor's (or site's) conversation is simply not found.
       if (!turn) throw appError('conversation_not_found');
-      if (!embedded) return { turn, hits: [] };
+      if (!embedded) return done({ turn, hits: [] });
       await meter(tx);
       const hits = await hybridSearch(tx, { id: site.id, languages: site.settings.languages, chunkCount: site.chunkCount }, { text: safeQuestion, vector: embedded.vectors[0]!, model: deps.embedder.model }, { limit: 8, aside: { database: deps.database, tenantId: site.tenantId } });
       // The conversation's entry page as context: its passages rank a little higher.
       if (turn.entryPage) for (const h of hits) if (h.url === turn.entryPage) h.score += 1 / 120;
-      return { turn, hits: hits.sort((a, b) => b.score - a.score) };
+      done({ turn, hits: hits.sort((a, b) => b.score - a.score) });
     });
+    // A failure before the work was done rejects here; a failed COMMIT rejects `committed` later.
+    committed.catch(() => {});
+    return { ...(await Promise.race([found, committed.then(() => found)])), committed };
   } catch (err) {
     // A refused conversation rolled the metering back, but the embedding was paid for.
     if (embedded && err instanceof AppError && err.code === 'conversation_not_found') await withTenant(deps.database.db, site.tenantId, meter).catch(() => {});
@@ -177,7 +192,24 @@ async function* answerWithin(deps: ChatDeps, input: ChatInput, held: Held, o: Op
   const { site } = input;
   const { language, capture, maxOut, capUsd, overBudget } = o;
   const safeQuestion = redactPii(input.message).text;
-  const { turn, hits } = await prepare(deps, input, safeQuestion, overBudget);
+  const { turn, hits, committed } = await prepare(deps, input, safeQuestion, overBudget);
+  const confidence = overBudget ? 0 : confidenceFrom(hits, calibrationFor(deps.embedder.model));
+  const answering = !overBudget && confidence >= lowConfidence && hits.length > 0;
+  // The model call starts while the question's transaction commits; nothing reaches the visitor
+  // before the commit has succeeded, and a failed commit stops the call.
+  const prompt = answering ? promptFor(deps, input, turn, hits.slice(0, passagesForPrompt), safeQuestion, language) : null;
+  const stopModel = new AbortController();
+  const stream = prompt
+    ? (deps.llm.stream({ messages: prompt.messages, maxTokens: maxOut, temperature: 0.2, signal: AbortSignal.any([input.signal, stopModel.signal]), passages: prompt.passages, language: language ?? undefined }) as AsyncIterable<LlmEvent>)[Symbol.asyncIterator]()
+    : null;
+  const first = stream?.next();
+  first?.catch(() => {});
+  try {
+    await committed;
+  } catch (err) {
+    stopModel.abort();
+    throw err;
+  }
   const { wantsContact, wantsSummary } = nextPhase('exploring', input.message, 0);
   const { conversationId } = turn;
   const askEmail = capture !== 'off' && !turn.hasEmail && (wantsContact || wantsSummary || overBudget);
@@ -212,8 +244,7 @@ async function* answerWithin(deps: ChatDeps, input: ChatInput, held: Held, o: Op
     return;
   }
 
-  const confidence = confidenceFrom(hits, calibrationFor(deps.embedder.model));
-  if (confidence < lowConfidence || hits.length === 0) {
+  if (!stream || !first || !prompt) {
     const text = cannedText('noAnswer', language);
     yield { type: 'token', text };
     const messageId = await store(row(text, { answered: false, confidence }));
@@ -221,7 +252,6 @@ async function* answerWithin(deps: ChatDeps, input: ChatInput, held: Held, o: Op
     yield { type: 'done', conversationId, messageId, confidence, answered: false };
     return;
   }
-  const prompt = promptFor(deps, input, turn, hits.slice(0, passagesForPrompt), safeQuestion, language);
   // The prompt holds its own (redacted) copies now; a stream that waits on the model keeps no second one.
   hits.length = 0;
   turn.history = [];
@@ -230,9 +260,10 @@ async function* answerWithin(deps: ChatDeps, input: ChatInput, held: Held, o: Op
   let text = '';
   let usage = { inputTokens: 0, outputTokens: 0 };
   let partial = false;
+  let read = false;
   try {
-    const request = { messages: prompt.messages, maxTokens: maxOut, temperature: 0.2, signal: input.signal, passages: prompt.passages, language: language ?? undefined };
-    for await (const ev of deps.llm.stream(request) as AsyncIterable<LlmEvent>) {
+    for (let next = await first; !next.done; next = await stream.next()) {
+      const ev = next.value;
       if (ev.type === 'usage') {
         usage = { inputTokens: ev.inputTokens, outputTokens: ev.outputTokens };
         continue;
@@ -245,9 +276,13 @@ async function* answerWithin(deps: ChatDeps, input: ChatInput, held: Held, o: Op
       // The model tried to reveal its instructions: stop reading it.
       if (filter.tripped) break;
     }
+    read = true;
   } catch (err) {
     partial = true;
     deps.logger.warn({ err: (err as Error).message, conversationId }, 'answer stream broke');
+  } finally {
+    // Stopped early (the canary filter tripped, or the visitor's stream was closed at a token): end the model's stream.
+    if (!read || filter.tripped) void stream.return?.(undefined).catch(() => {});
   }
   // What the filter still holds back belongs to the answer, complete or partial.
   const rest = filter.end();

@@ -212,6 +212,33 @@ describe('answers from a provider (loopback OpenAI-compatible server)', () => {
     }
   });
 
+  it('a question whose transaction fails to commit: the model call (started meanwhile) is stopped, the visitor gets only the error', async () => {
+    const { owner, site } = await siteWithPages(online);
+    const visitor = await visitorOf(online, site);
+    const marker = `${returnsQuestion} (refused at commit)`;
+    // A deferred check: the question's row is refused only when its transaction commits.
+    const fn = `cloop_test_refuse_at_commit_${site.id.replaceAll('-', '')}`;
+    await database.executeSql(`create function ${fn}() returns trigger language plpgsql as $$ begin if new.text = '${marker.replaceAll("'", "''")}' then raise exception 'refused at commit'; end if; return null; end $$`);
+    await database.executeSql(`create constraint trigger ${fn} after insert on messages deferrable initially deferred for each row execute function ${fn}()`);
+    provider.setAnswer(() => 'An answer that must never reach the visitor.');
+    try {
+      const { res, events } = await visitor.chat(marker);
+      // The stream opened before the work began; its only event is the error.
+      expect(res.statusCode).toBe(200);
+      expect(events).toEqual([expect.objectContaining({ type: 'error', code: 'internal' })]);
+      const list = (await online.app.inject({ url: `/api/sites/${site.id}/conversations`, headers: owner.headers })).json() as { items: unknown[] };
+      expect(list.items).toEqual([]);
+      // The next question goes through as usual.
+      provider.setAnswer(() => 'Within 30 days. [1]');
+      const again = await visitor.chat(returnsQuestion);
+      expect(types(again.events)).toMatch(/^phase( token)+ sources done$/);
+    } finally {
+      await database.executeSql(`drop trigger ${fn} on messages`);
+      await database.executeSql(`drop function ${fn}()`);
+      provider.setAnswer((messages) => `You said: ${messages.filter((m) => m.role === 'user').at(-1)?.content ?? ''}`);
+    }
+  });
+
   it('with a provider embedder, the question’s embedding call is metered too', async () => {
     const embedder = createOpenAiEmbedder({ baseUrl: provider.baseUrl, apiKey: 'test-key', model: 'test-embed', dimension: 384, pricePerMillionTokens: 20, fetch: globalThis.fetch, retryBaseMs: 10 });
     const t = await buildTestApp(database, generous, { llm: modelFor(provider), embedder });
