@@ -14,6 +14,9 @@ function dayKey(tenantId: string, now = new Date()): string {
   return `budget:${tenantId}:${now.toISOString().slice(0, 10)}`;
 }
 
+/** Set once a day's counter holds what `ai_usage` had spent that day before it existed. */
+const seededKey = (key: string) => `${key}:seeded`;
+
 /** A reservation to settle once the real cost is known. */
 export interface Reservation {
   key: string;
@@ -27,7 +30,7 @@ export interface Reservation {
  */
 export function budgetReservation(tenantId: string, capUsd: number, worstCaseUsd: number): NonNullable<Admission['reserve']> {
   const key = dayKey(tenantId);
-  return { key, by: micro(worstCaseUsd), cap: micro(capUsd), ttlMs: counterTtlMs, readyKey: `${key}:seeded` };
+  return { key, by: micro(worstCaseUsd), cap: micro(capUsd), ttlMs: counterTtlMs, readyKey: seededKey(key) };
 }
 
 /** The reservation an admission took with `budgetReservation`'s plan. */
@@ -58,7 +61,7 @@ export async function reserveBudget(state: StateStore, db: Kysely<DB>, tenantId:
  * is checked against an unseeded counter.
  */
 async function seedDay(state: StateStore, db: Kysely<DB>, tenantId: string, key: string): Promise<void> {
-  const done = `${key}:seeded`;
+  const done = seededKey(key);
   if (await state.get(done)) return;
   if ((await state.incr(`${key}:seeding`, 1, 60_000)) === 1) {
     try {

@@ -188,6 +188,16 @@ function promptFor(deps: ChatDeps, input: ChatInput, turn: Turn, hits: SearchHit
   };
 }
 
+/** Sends the prompt to the model and asks for its first event: the call is under way on return. */
+function startModel(deps: ChatDeps, prompt: ReturnType<typeof promptFor>, o: { maxOut: number; language: string | null; signal: AbortSignal }) {
+  const request = { messages: prompt.messages, maxTokens: o.maxOut, temperature: 0.2, signal: o.signal, passages: prompt.passages, language: o.language ?? undefined };
+  const stream = (deps.llm.stream(request) as AsyncIterable<LlmEvent>)[Symbol.asyncIterator]();
+  const first = stream.next();
+  // Read by the caller, or dropped after a failed commit.
+  first.catch(() => {});
+  return { prompt, stream, first };
+}
+
 async function* answerWithin(deps: ChatDeps, input: ChatInput, held: Held, o: Options): AsyncGenerator<ChatEvent> {
   const { site } = input;
   const { language, capture, maxOut, capUsd, overBudget } = o;
@@ -197,13 +207,8 @@ async function* answerWithin(deps: ChatDeps, input: ChatInput, held: Held, o: Op
   const answering = !overBudget && confidence >= lowConfidence && hits.length > 0;
   // The model call starts while the question's transaction commits; nothing reaches the visitor
   // before the commit has succeeded, and a failed commit stops the call.
-  const prompt = answering ? promptFor(deps, input, turn, hits.slice(0, passagesForPrompt), safeQuestion, language) : null;
   const stopModel = new AbortController();
-  const stream = prompt
-    ? (deps.llm.stream({ messages: prompt.messages, maxTokens: maxOut, temperature: 0.2, signal: AbortSignal.any([input.signal, stopModel.signal]), passages: prompt.passages, language: language ?? undefined }) as AsyncIterable<LlmEvent>)[Symbol.asyncIterator]()
-    : null;
-  const first = stream?.next();
-  first?.catch(() => {});
+  const model = answering ? startModel(deps, promptFor(deps, input, turn, hits.slice(0, passagesForPrompt), safeQuestion, language), { maxOut, language, signal: AbortSignal.any([input.signal, stopModel.signal]) }) : null;
   try {
     await committed;
   } catch (err) {
@@ -244,7 +249,7 @@ async function* answerWithin(deps: ChatDeps, input: ChatInput, held: Held, o: Op
     return;
   }
 
-  if (!stream || !first || !prompt) {
+  if (!model) {
     const text = cannedText('noAnswer', language);
     yield { type: 'token', text };
     const messageId = await store(row(text, { answered: false, confidence }));
@@ -255,6 +260,7 @@ async function* answerWithin(deps: ChatDeps, input: ChatInput, held: Held, o: Op
   // The prompt holds its own (redacted) copies now; a stream that waits on the model keeps no second one.
   hits.length = 0;
   turn.history = [];
+  const { prompt, stream, first } = model;
   const { cites, promptChars } = prompt;
   const filter = createCanaryFilter(prompt.canary, { language: language ?? undefined });
   let text = '';

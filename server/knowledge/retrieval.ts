@@ -65,13 +65,14 @@ export async function hybridSearch(
   let vector: Candidate[];
   let text: Candidate[];
   if (mode === 'hybrid' && aside && site.chunkCount >= exactScanBelow && aside.database.spareConnections() > 0) {
-    const legs = await Promise.allSettled([
+    const [v, t] = await Promise.allSettled([
       vectorCandidates(tx, site, query, candidates),
       withTenant(aside.database.db, aside.tenantId, (other) => textCandidates(other, site, query.text, candidates)),
     ]);
     // Both have settled: a failed leg never leaves the other running on the caller's transaction.
-    for (const leg of legs) if (leg.status === 'rejected') throw leg.reason;
-    [vector, text] = legs.map((leg) => (leg as PromiseFulfilledResult<Candidate[]>).value) as [Candidate[], Candidate[]];
+    if (v.status === 'rejected') throw v.reason;
+    if (t.status === 'rejected') throw t.reason;
+    [vector, text] = [v.value, t.value];
   } else {
     vector = mode === 'fulltext' ? [] : await vectorCandidates(tx, site, query, candidates);
     text = mode === 'vector' ? [] : await textCandidates(tx, site, query.text, candidates);

@@ -12,62 +12,56 @@ export interface RedisStateStoreOptions {
   commandTimeoutMs?: number;
 }
 
-// One round trip per check. Server time, so every API process shares one clock.
-// An entry counts while its time > now - window, matching the in-memory store.
-const HIT_LUA = `
-local key = KEYS[1]
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-local count = redis.call('ZCARD', key)
-if count < limit then
-  redis.call('ZADD', key, now, now .. '-' .. ARGV[3])
-  redis.call('PEXPIRE', key, window)
-  return {1, limit - count - 1, 0}
+// The steps every script shares, as Lua functions. `hit`: one sliding-window check in server time
+// (every API process shares one clock); an entry counts while its time > now - window, matching the
+// in-memory store. `incr`: the TTL is set only when INCRBY created the key (it has none yet), so
+// later increments never extend it.
+const LUA_STEPS = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-if oldest[2] == nil then return {0, 0, window} end
-return {0, 0, tonumber(oldest[2]) + window - now}
-`;
-
-// The TTL is set only when INCRBY created the key (it has none yet), so hits never extend it.
-const INCR_LUA = `
-local value = redis.call('INCRBY', KEYS[1], ARGV[1])
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return value
-`;
-
-// An admission in one round trip: HIT_LUA for each window, then INCR_LUA's steps for the slot and the
-// reservation. KEYS: the windows', the slot, then (when reserving) the counter and its ready key.
-// ARGV: member, window count, (limit, window) per window, slot max and TTL, then by, cap and TTL.
-// Returns {0, window index (1-based), retry after} | {1} (slot refused) | {2, 0 taken, 1 over, 2 unready, 3 none}.
-const ADMIT_LUA = `
-local member = ARGV[1]
-local n = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-for i = 1, n do
-  local key = KEYS[i]
-  local limit = tonumber(ARGV[1 + 2 * i])
-  local window = tonumber(ARGV[2 + 2 * i])
+local function hit(key, limit, window, member, now)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
   local count = redis.call('ZCARD', key)
-  if count >= limit then
-    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    if oldest[2] == nil then return {0, i, window} end
-    return {0, i, tonumber(oldest[2]) + window - now}
+  if count < limit then
+    redis.call('ZADD', key, now, now .. '-' .. member)
+    redis.call('PEXPIRE', key, window)
+    return {1, limit - count - 1, 0}
   end
-  redis.call('ZADD', key, now, now .. '-' .. member)
-  redis.call('PEXPIRE', key, window)
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if oldest[2] == nil then return {0, 0, window} end
+  return {0, 0, tonumber(oldest[2]) + window - now}
 end
-local a = 3 + 2 * n
 local function incr(key, by, ttl)
   local value = redis.call('INCRBY', key, by)
   if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ttl) end
   return value
 end
+`;
+
+// One round trip per check.
+const HIT_LUA = `${LUA_STEPS}
+return hit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], now_ms())
+`;
+
+const INCR_LUA = `${LUA_STEPS}
+return incr(KEYS[1], ARGV[1], ARGV[2])
+`;
+
+// An admission in one round trip: `hit` for each window, then `incr` for the slot and the
+// reservation. KEYS: the windows', the slot, then (when reserving) the counter and its ready key.
+// ARGV: member, window count, (limit, window) per window, slot max and TTL, then by, cap and TTL.
+// Returns {0, window index (1-based), retry after} | {1} (slot refused) | {2, 0 taken, 1 over, 2 unready, 3 none}.
+const ADMIT_LUA = `${LUA_STEPS}
+local member = ARGV[1]
+local n = tonumber(ARGV[2])
+local now = now_ms()
+for i = 1, n do
+  local r = hit(KEYS[i], tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i]), member, now)
+  if r[1] == 0 then return {0, i, r[3]} end
+end
+local a = 3 + 2 * n
 local slot = KEYS[n + 1]
 if incr(slot, 1, ARGV[a + 1]) > tonumber(ARGV[a]) then
   incr(slot, -1, ARGV[a + 1])
